@@ -1,0 +1,1 @@
+"""NumPy experiments: exact enumeration, Monte Carlo and training. No plotting."""

@@ -1,0 +1,147 @@
+"""Linear models under stochastic masks: exact enumeration, Monte Carlo, and optimisation of keeps.
+
+Conventions (THEORY.md): X is n×d, L(w) = (1/n)||y − Xw||², keep p_j is the probability
+that weight j is kept, masks have independent entries m_j ~ Bernoulli(p_j). With
+`rescale=True` the mask is applied as m/p (inverted dropout).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.special import expit
+
+from theory.masks import expected_mask_loss_grad
+from theory.validation import keep_probabilities, linear_problem
+
+DEFAULT_MAX_BYTES = 2 * 2**30
+MAX_ENUMERATION_D = 24
+
+
+def _rows_per_chunk(row_bytes: int, max_bytes: int) -> int:
+    if not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    return max(1, int(max_bytes) // row_bytes)
+
+
+def all_masks(d: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Rows start..stop−1 of the 2^d × d table of 0/1 masks; row k is the binary expansion of k."""
+    stop = 2**d if stop is None else stop
+    codes = np.arange(start, stop, dtype=np.int64)
+    return ((codes[:, None] >> np.arange(d)) & 1).astype(np.float64)
+
+
+def _effective_weights(masks: np.ndarray, w: np.ndarray, keep: np.ndarray, rescale: bool) -> np.ndarray:
+    scale = w / keep if rescale else w
+    return masks * scale
+
+
+def _losses(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """L(w_k) for every row w_k of `weights`, all in one matrix product."""
+    residual = y - weights @ X.T
+    return np.einsum("ij,ij->i", residual, residual) / X.shape[0]
+
+
+def enumerate_mask_loss(X, y, w, keep, *, rescale: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> float:
+    """Σ over all 2^d masks of P(m)·L(m⊙w) (or L((m/p)⊙w) with `rescale`), exactly.
+
+    P(m) = Π_j p_j^{m_j}(1−p_j)^{1−m_j}. Chunked so no intermediate exceeds `max_bytes`.
+    """
+    X, y, w = linear_problem(X, y, w)
+    n, d = X.shape
+    if d > MAX_ENUMERATION_D:
+        raise ValueError(f"exact enumeration needs d ≤ {MAX_ENUMERATION_D}, got d = {d}")
+    keep = keep_probabilities(keep, d, allow_zero=not rescale)
+    rows = _rows_per_chunk(8 * (3 * d + 2 * n), max_bytes)
+    total = 0.0
+    for start in range(0, 2**d, rows):
+        masks = all_masks(d, start, min(start + rows, 2**d))
+        prob = np.prod(np.where(masks > 0, keep, 1 - keep), axis=1)
+        total += prob @ _losses(X, y, _effective_weights(masks, w, keep, rescale))
+    return float(total)
+
+
+def monte_carlo_mask_loss(
+    X, y, w, keep, n_samples: int, rng=None, *, rescale: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[float, float]:
+    """Monte Carlo estimate of E_m L(m⊙w) (or of E_m L((m/p)⊙w) with `rescale`) and its standard error.
+
+    Draws `n_samples` masks m_j = [U_j < p_j] from `rng` (a Generator or a seed). A chunk of
+    masks is evaluated in one matrix product (masks ⊙ w) Xᵀ; chunks are sized so that no
+    intermediate exceeds `max_bytes`, and the random stream does not depend on the chunking.
+    Returns (mean loss, sample standard deviation / √n_samples).
+    """
+    X, y, w = linear_problem(X, y, w)
+    n, d = X.shape
+    keep = keep_probabilities(keep, d, allow_zero=not rescale)
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer ≥ 2, got {n_samples!r}")
+    rng = np.random.default_rng(rng)
+    rows = _rows_per_chunk(8 * (2 * d + 2 * n), max_bytes)
+    count, mean, sum_sq = 0, 0.0, 0.0
+    for start in range(0, n_samples, rows):
+        size = min(rows, n_samples - start)
+        masks = rng.random((size, d)) < keep
+        losses = _losses(X, y, _effective_weights(masks, w, keep, rescale))
+        chunk_mean = losses.mean()
+        chunk_sq = np.sum((losses - chunk_mean) ** 2)
+        delta = chunk_mean - mean
+        total = count + size
+        sum_sq += chunk_sq + delta**2 * count * size / total  # Chan et al.'s pairwise update
+        mean += delta * size / total
+        count = total
+    return float(mean), float(np.sqrt(sum_sq / (count - 1) / count))
+
+
+def vertex_losses(X, y, w) -> tuple[np.ndarray, np.ndarray]:
+    """All 2^d deterministic masks and L(m⊙w) for each (the values of E_m L at the vertices)."""
+    X, y, w = linear_problem(X, y, w)
+    if X.shape[1] > MAX_ENUMERATION_D:
+        raise ValueError(f"vertex enumeration needs d ≤ {MAX_ENUMERATION_D}, got d = {X.shape[1]}")
+    masks = all_masks(X.shape[1])
+    return masks, _losses(X, y, masks * w)
+
+
+def keep_hessian_norm(X, w) -> float:
+    """Spectral norm of ∇²_p E_m L = (2/n)·D_w(XᵀX − diag XᵀX)D_w (constant in p)."""
+    gram = X.T @ X
+    hessian = 2 / X.shape[0] * (w[:, None] * (gram - np.diag(np.diag(gram))) * w[None, :])
+    return float(np.linalg.norm(hessian, 2))
+
+
+def projected_gradient_descent(X, y, w, keep0, *, max_iter: int = 10_000, tol: float = 1e-12):
+    """Minimise E_m L(m⊙w) over p ∈ [0,1]^d by projected gradient descent with step 1/‖∇²‖.
+
+    Stops when an iteration moves p by less than `tol` (max norm). Returns (p, iterations).
+    """
+    X, y, w = linear_problem(X, y, w)
+    keep = keep_probabilities(keep0, X.shape[1], allow_zero=True)
+    step = 1 / max(keep_hessian_norm(X, w), 1e-300)
+    for iteration in range(1, max_iter + 1):
+        updated = np.clip(keep - step * expected_mask_loss_grad(X, y, w, keep), 0.0, 1.0)
+        moved = np.max(np.abs(updated - keep))
+        keep = updated
+        if moved < tol:
+            break
+    return keep, iteration
+
+
+def logit_gradient_flow(X, y, w, times, logits0=None, *, rtol: float = 1e-8, atol: float = 1e-10) -> np.ndarray:
+    """Keep probabilities p(t) = σ(u(t)) along the gradient flow du/dt = −∇_u E_m L(m⊙σ(u)⊙w).
+
+    ∇_u = σ′(u)⊙∇_p E_m L with σ′ = p(1−p). Returns an array of shape (len(times), d).
+    """
+    X, y, w = linear_problem(X, y, w)
+    times = np.asarray(times, dtype=np.float64)
+    if times.ndim != 1 or times.size < 1 or np.any(np.diff(times) <= 0) or times[0] < 0:
+        raise ValueError("times must be a non-empty increasing 1-D array of non-negative values")
+    logits0 = np.zeros(X.shape[1]) if logits0 is None else np.asarray(logits0, dtype=np.float64)
+
+    def velocity(_, logits):
+        keep = expit(logits)
+        return -keep * (1 - keep) * expected_mask_loss_grad(X, y, w, keep)
+
+    solution = solve_ivp(velocity, (0.0, times[-1]), logits0, t_eval=times, method="LSODA", rtol=rtol, atol=atol)
+    if not solution.success:
+        raise RuntimeError(f"gradient flow failed: {solution.message}")
+    return expit(solution.y.T)

@@ -1,0 +1,3 @@
+from sparsetheory.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""Run claims' checks and draw figures: serially or in local worker processes."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from sparsetheory import paths
+from sparsetheory.cache import ResultCache, _atomic_write, _source_hash
+from sparsetheory.registry import CLAIMS_BY_ID, FIGURES_BY_NAME, REPRODUCED, NOT_REPRODUCED, resolve
+
+
+def claim_rng(seed: int, claim_id: str) -> np.random.Generator:
+    """The claim's own stream: independent of the other claims and of the order they run in."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(claim_id.encode()),)))
+
+
+@dataclass
+class ClaimOutcome:
+    claim: str
+    expected: str
+    records: list[dict] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def observed(self) -> str:
+        if self.error is not None:
+            return "error"
+        return REPRODUCED if all(record["passed"] for record in self.records) else NOT_REPRODUCED
+
+    @property
+    def ok(self) -> bool:
+        return self.observed == self.expected
+
+
+def run_claim(claim_id: str, profile: str, seed: int) -> ClaimOutcome:
+    claim = CLAIMS_BY_ID[claim_id]
+    outcome = ClaimOutcome(claim_id, claim.expected)
+    start = time.perf_counter()
+    try:
+        outcome.records = [result.as_dict() for result in resolve(claim.check)(profile, claim_rng(seed, claim_id))]
+        if not outcome.records:
+            outcome.error = "the check returned no results"
+    except Exception as exc:  # a failing check is a finding to report, not a crash of the run
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.records = []
+        traceback.print_exc()
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def _parallel_map(function, tasks: list[tuple], jobs: int, progress: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(tasks), desc=progress, unit="task", disable=None, leave=False)
+    try:
+        if jobs <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                yield function(*task)
+                bar.update()
+            return
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            for result in pool.map(function, *zip(*tasks)):
+                yield result
+                bar.update()
+    finally:
+        bar.close()
+
+
+def verify(claim_ids: list[str], profile: str, seed: int, jobs: int = 1) -> list[ClaimOutcome]:
+    """Run the checks of `claim_ids`; each outcome is also saved for the paper (atomically)."""
+    outcomes = []
+    for outcome in _parallel_map(run_claim, [(cid, profile, seed) for cid in claim_ids], jobs, "verify"):
+        save_outcome(outcome, profile, seed)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _outcome_path(claim_id: str, profile: str, seed: int) -> Path:
+    return paths.results_dir() / "verify" / f"{profile}-seed{seed}" / f"{claim_id}.json"
+
+
+def _check_source(claim_id: str) -> str:
+    return _source_hash(resolve(CLAIMS_BY_ID[claim_id].check))
+
+
+def save_outcome(outcome: ClaimOutcome, profile: str, seed: int) -> None:
+    path = _outcome_path(outcome.claim, profile, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"claim": outcome.claim, "expected": outcome.expected, "records": outcome.records,
+               "error": outcome.error, "seconds": outcome.seconds, "source": _check_source(outcome.claim)}
+    _atomic_write(path, lambda handle: handle.write(json.dumps(payload, indent=1)), "w")
+
+
+def load_outcome(claim_id: str, profile: str, seed: int) -> ClaimOutcome | None:
+    """A saved outcome of this claim's current check code, or None."""
+    try:
+        payload = json.loads(_outcome_path(claim_id, profile, seed).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if payload.get("source") != _check_source(claim_id) or payload.get("error"):
+        return None
+    return ClaimOutcome(claim_id, CLAIMS_BY_ID[claim_id].expected, payload["records"], None, payload["seconds"])
+
+
+def verify_resuming(claim_ids: list[str], profile: str, seed: int, jobs: int = 1) -> list[ClaimOutcome]:
+    """Like `verify`, but reuse outcomes already saved by the same check code."""
+    saved = {cid: load_outcome(cid, profile, seed) for cid in claim_ids}
+    fresh = verify([cid for cid, outcome in saved.items() if outcome is None], profile, seed, jobs)
+    by_id = {outcome.claim: outcome for outcome in fresh} | {c: o for c, o in saved.items() if o is not None}
+    return [by_id[cid] for cid in claim_ids]
+
+
+def figure_results(name: str, profile: str, seed: int) -> dict[str, np.ndarray]:
+    """The cached simulation results behind figure `name`, computed when missing."""
+    figure = FIGURES_BY_NAME[name]
+    settings = {"seed": seed, **figure.settings[profile]}
+    return ResultCache(paths.results_dir()).get_or_compute(name, settings, resolve(figure.simulate))
+
+
+def draw_figure(name: str, profile: str, seed: int) -> list[Path]:
+    """Draw figure `name` from its cached results; write PDF and PNG atomically."""
+    import matplotlib.pyplot as plt
+
+    drawn = resolve(FIGURES_BY_NAME[name].draw)(figure_results(name, profile, seed))
+    directory = paths.figures_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for extension in ("pdf", "png"):
+        path = directory / f"{name}.{extension}"
+        _atomic_write(path, lambda handle: drawn.savefig(handle, format=extension), "wb")
+        written.append(path)
+    plt.close(drawn)
+    return written
+
+
+def draw_figures(names: list[str], profile: str, seed: int, jobs: int = 1) -> list[Path]:
+    written = []
+    for files in _parallel_map(draw_figure, [(name, profile, seed) for name in names], jobs, "figures"):
+        written.extend(files)
+    return written

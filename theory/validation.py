@@ -1,0 +1,53 @@
+"""Argument validation shared by the public functions of theory/ and simulations/."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def real_array(value, name: str, ndim: int) -> np.ndarray:
+    """`value` as a finite float64 array with `ndim` dimensions, or a ValueError/TypeError naming it."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real numeric array") from None
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return array
+
+
+def linear_problem(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate the design X (n×d), labels y (n) and weights w (d)."""
+    X = real_array(X, "X", 2)
+    y = real_array(y, "y", 1)
+    w = real_array(w, "w", 1)
+    n, d = X.shape
+    if n < 1 or d < 1:
+        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"y must have n = {n} entries (rows of X), got {y.shape[0]}")
+    if w.shape[0] != d:
+        raise ValueError(f"w must have d = {d} entries (columns of X), got {w.shape[0]}")
+    return X, y, w
+
+
+def keep_probabilities(keep, d: int, *, allow_zero: bool) -> np.ndarray:
+    """Keep probabilities as a length-d array; scalar keep is broadcast.
+
+    Valid range: [0, 1] when `allow_zero`, else (0, 1].
+    """
+    try:
+        keep = np.asarray(keep, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("keep must be a number or an array of numbers") from None
+    if keep.ndim > 1 or (keep.ndim == 1 and keep.shape[0] != d):
+        raise ValueError(f"keep must be a scalar or have d = {d} entries, got shape {keep.shape}")
+    if not np.all(np.isfinite(keep)):
+        raise ValueError("keep must be finite (found NaN or inf)")
+    low_ok = keep >= 0 if allow_zero else keep > 0
+    if not np.all(low_ok & (keep <= 1)):
+        valid = "[0, 1]" if allow_zero else "(0, 1]"
+        raise ValueError(f"keep must lie in {valid}, got values in [{keep.min()}, {keep.max()}]")
+    return np.broadcast_to(keep, (d,)).copy()
