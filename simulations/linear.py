@@ -12,14 +12,20 @@ from scipy.integrate import solve_ivp
 from scipy.special import expit
 
 from theory.masks import expected_mask_loss_grad
-from theory.validation import keep_probabilities, linear_problem
+from theory.validation import keep_probabilities, linear_problem, real_array
 
 DEFAULT_MAX_BYTES = 2 * 2**30
 MAX_ENUMERATION_D = 24
 
 
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _rows_per_chunk(row_bytes: int, max_bytes: int) -> int:
-    if not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     return max(1, int(max_bytes) // row_bytes)
 
@@ -74,7 +80,7 @@ def monte_carlo_mask_loss(
     X, y, w = linear_problem(X, y, w)
     n, d = X.shape
     keep = keep_probabilities(keep, d, allow_zero=not rescale)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+    if _positive_int(n_samples, "n_samples") < 2:
         raise ValueError(f"n_samples must be an integer ≥ 2, got {n_samples!r}")
     rng = np.random.default_rng(rng)
     rows = _rows_per_chunk(8 * (2 * d + 2 * n), max_bytes)
@@ -112,10 +118,12 @@ def keep_hessian_norm(X, w) -> float:
 def projected_gradient_descent(X, y, w, keep0, *, max_iter: int = 10_000, tol: float = 1e-12):
     """Minimise E_m L(m⊙w) over p ∈ [0,1]^d by projected gradient descent with step 1/‖∇²‖.
 
-    Stops when an iteration moves p by less than `tol` (max norm). Returns (p, iterations).
+    Stops when an iteration moves p by less than `tol` (max norm). Returns (p, iterations);
+    iterations == max_iter means it stopped before converging.
     """
     X, y, w = linear_problem(X, y, w)
     keep = keep_probabilities(keep0, X.shape[1], allow_zero=True)
+    max_iter = _positive_int(max_iter, "max_iter")
     step = 1 / max(keep_hessian_norm(X, w), 1e-300)
     for iteration in range(1, max_iter + 1):
         updated = np.clip(keep - step * expected_mask_loss_grad(X, y, w, keep), 0.0, 1.0)
@@ -124,6 +132,19 @@ def projected_gradient_descent(X, y, w, keep0, *, max_iter: int = 10_000, tol: f
         if moved < tol:
             break
     return keep, iteration
+
+
+def round_to_vertex(X, y, w, keep) -> np.ndarray:
+    """M3's construction: set each p_j in turn to the endpoint of smaller E_m L.
+
+    E_m L is affine in p_j with the others fixed, so each step does not increase it and the
+    result is a vertex of [0,1]^d with E_m L no larger than at `keep`.
+    """
+    X, y, w = linear_problem(X, y, w)
+    keep = keep_probabilities(keep, X.shape[1], allow_zero=True)
+    for j in range(X.shape[1]):  # sequential by construction: each choice changes the next slope
+        keep[j] = 0.0 if expected_mask_loss_grad(X, y, w, keep)[j] > 0 else 1.0
+    return keep
 
 
 def logit_gradient_flow(X, y, w, times, logits0=None, *, rtol: float = 1e-8, atol: float = 1e-10) -> np.ndarray:
@@ -135,7 +156,9 @@ def logit_gradient_flow(X, y, w, times, logits0=None, *, rtol: float = 1e-8, ato
     times = np.asarray(times, dtype=np.float64)
     if times.ndim != 1 or times.size < 1 or np.any(np.diff(times) <= 0) or times[0] < 0:
         raise ValueError("times must be a non-empty increasing 1-D array of non-negative values")
-    logits0 = np.zeros(X.shape[1]) if logits0 is None else np.asarray(logits0, dtype=np.float64)
+    logits0 = np.zeros(X.shape[1]) if logits0 is None else real_array(logits0, "logits0", 1)
+    if logits0.shape[0] != X.shape[1]:
+        raise ValueError(f"logits0 must have d = {X.shape[1]} entries, got {logits0.shape[0]}")
 
     def velocity(_, logits):
         keep = expit(logits)

@@ -16,6 +16,7 @@ from simulations.linear import (
     logit_gradient_flow,
     monte_carlo_mask_loss,
     projected_gradient_descent,
+    round_to_vertex,
     vertex_losses,
 )
 from sparsetheory.checks import at_least, at_most, close, mc_tolerance, rounding_tolerance
@@ -148,6 +149,12 @@ def check_m3(profile: str, rng: np.random.Generator):
     box_min = _box_minimum(X, y, w, rng.uniform(0, 1, (size["n_starts"], d)))
     results.append(at_least("M3", "vertex-optimum", f"best of {size['n_starts']} box optima ≥ min over 2^{d} vertices",
                             "optimisation", losses.min(), box_min, _exact_tolerance(X, y, w, 4 * (n + d))))
+
+    interior = rng.uniform(0.05, 0.95, d)
+    rounded = round_to_vertex(X, y, w, interior)
+    results.append(at_most("M3", "rounding", "E L after rounding a random p to a vertex coordinate by coordinate "
+                           "≤ E L at p", "optimisation", expected_mask_loss(X, y, w, interior),
+                           expected_mask_loss(X, y, w, rounded), _exact_tolerance(X, y, w, 4 * (n + d))))
 
     keep_pgd, _ = projected_gradient_descent(X, y, w, np.full(d, 0.5))
     non_binary = np.sum((keep_pgd > 0) & (keep_pgd < 1))

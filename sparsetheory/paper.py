@@ -47,13 +47,15 @@ def latex_text(text: str) -> str:
 def latex_number(value: float) -> str:
     """A number for running text: 4 significant digits, scientific notation outside [1e-3, 1e4)."""
     if value == 0 or not math.isfinite(value):
-        return f"${value:g}$"
-    if value == int(value) and abs(value) < 1e6:
-        return f"${int(value)}$"
-    if 1e-3 <= abs(value) < 1e4:
-        return f"${value:.4g}$"
-    mantissa, exponent = f"{value:.3e}".split("e")
-    return rf"${mantissa}\times 10^{{{int(exponent)}}}$"
+        body = f"{value:g}"
+    elif value == int(value) and abs(value) < 1e6:
+        body = f"{int(value)}"
+    elif 1e-3 <= abs(value) < 1e4:
+        body = f"{value:.4g}"
+    else:
+        mantissa, exponent = f"{value:.3e}".split("e")
+        body = rf"{mantissa}\times 10^{{{int(exponent)}}}"
+    return rf"\ensuremath{{{body}}}"
 
 
 def _define(kind: str, claim: str, name: str, body: str) -> str:
@@ -78,14 +80,14 @@ def values_tex(outcomes) -> str:
 
 
 def verification_table(outcome) -> str:
-    rows = [r"\begin{longtable}{@{}p{6.2cm}lllllc@{}}", r"\toprule",
+    rows = [r"{\footnotesize\setlength{\tabcolsep}{3pt}", r"\begin{longtable}{@{}p{5.4cm}lllllc@{}}", r"\toprule",
             r"quantity & method & theory & simulation & error & tolerance & pass\\", r"\midrule"]
     for record in outcome.records:
         cells = [latex_text(record["quantity"]), record["method"]] + [
             latex_number(record[field]) for field in ("theory", "simulation", "error", "tolerance")]
         rows.append(" & ".join(cells) + (r" & yes\\" if record["passed"] else r" & \textbf{no}\\"))
     rows += [r"\bottomrule", rf"\caption{{Checks of claim {outcome.claim}.}}\label{{tab:verify-{outcome.claim}}}",
-             r"\end{longtable}"]
+             r"\end{longtable}}"]
     return "\n".join(rows) + "\n"
 
 

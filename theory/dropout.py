@@ -15,7 +15,7 @@ import sympy as sp
 
 from theory.derivation import Derivation
 from theory.masked_loss import derive_expected_loss, expected_loss
-from theory.validation import keep_probabilities, real_array
+from theory.validation import design_and_labels, keep_probabilities, real_array
 
 
 def expected_dropout_loss(X, y, w, keep) -> float:
@@ -35,11 +35,11 @@ def ridge_strengths(X, keep) -> np.ndarray:
 
 def dropout_optimal_weights(X, y, keep) -> np.ndarray:
     """argmin_w E_m L((m/p)⊙w) = (XᵀX + diag(λ))⁻¹ Xᵀy with λ from `ridge_strengths`."""
-    X = real_array(X, "X", 2)
-    y = real_array(y, "y", 1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have n = {X.shape[0]} entries (rows of X), got {y.shape[0]}")
+    X, y = design_and_labels(X, y)
     gram = X.T @ X + np.diag(ridge_strengths(X, keep))
+    if np.linalg.cond(gram) * np.finfo(np.float64).eps > 1:
+        raise ValueError("XᵀX + diag(λ) is singular (keep = 1 on weights whose columns are linearly "
+                         "dependent): the minimiser is not unique; use keep < 1")
     return np.linalg.solve(gram, X.T @ y)
 
 

@@ -7,6 +7,8 @@ import numpy as np
 
 def real_array(value, name: str, ndim: int) -> np.ndarray:
     """`value` as a finite float64 array with `ndim` dimensions, or a ValueError/TypeError naming it."""
+    if np.iscomplexobj(value):
+        raise TypeError(f"{name} must be real, got a complex array")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -18,16 +20,23 @@ def real_array(value, name: str, ndim: int) -> np.ndarray:
     return array
 
 
-def linear_problem(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate the design X (n×d), labels y (n) and weights w (d)."""
+def design_and_labels(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the design X (n×d, n, d ≥ 1) and labels y (n)."""
     X = real_array(X, "X", 2)
     y = real_array(y, "y", 1)
-    w = real_array(w, "w", 1)
     n, d = X.shape
     if n < 1 or d < 1:
         raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
     if y.shape[0] != n:
         raise ValueError(f"y must have n = {n} entries (rows of X), got {y.shape[0]}")
+    return X, y
+
+
+def linear_problem(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate the design X (n×d), labels y (n) and weights w (d)."""
+    X, y = design_and_labels(X, y)
+    w = real_array(w, "w", 1)
+    d = X.shape[1]
     if w.shape[0] != d:
         raise ValueError(f"w must have d = {d} entries (columns of X), got {w.shape[0]}")
     return X, y, w
@@ -38,6 +47,8 @@ def keep_probabilities(keep, d: int, *, allow_zero: bool) -> np.ndarray:
 
     Valid range: [0, 1] when `allow_zero`, else (0, 1].
     """
+    if np.iscomplexobj(keep):
+        raise TypeError("keep must be real, got a complex value")
     try:
         keep = np.asarray(keep, dtype=np.float64)
     except (TypeError, ValueError):
