@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"sparsetheory: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a reader that stopped early, e.g. `| head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("sparsetheory: interrupted; finished results are cached and a rerun resumes", file=sys.stderr)
         return 130

@@ -47,7 +47,8 @@ def resolve(target: str) -> Callable:
 _LINEAR_CHECKS = "simulations.linear_checks"
 _MC_RULE = "Monte Carlo: z·se at false-failure rate 1e-6; exact comparisons: rounding bound k·eps·scale"
 
-CLAIMS: tuple[Claim, ...] = (
+# ---- family M: linear models (THEORY.md section M) ----
+LINEAR_CLAIMS: tuple[Claim, ...] = (
     Claim(
         id="M1", family="M", title="dropout acts as a data-adaptive L2 penalty",
         statement=r"E_m L((m/p)⊙w) = L(w) + (1/n) Σ_j ((1−p_j)/p_j)·||x_j||²·w_j²",
@@ -89,7 +90,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 _LINEAR_FIGURES = "simulations.linear_figures"
 
-FIGURES: tuple[Figure, ...] = (
+LINEAR_FIGURES: tuple[Figure, ...] = (
     Figure(
         name="fig_penalty_terms", title="the dropout L2 term against the stochastic-mask L1 term",
         simulate=f"{_LINEAR_FIGURES}:penalty_terms", draw="figures.fig_penalty_terms:draw",
@@ -110,5 +111,19 @@ FIGURES: tuple[Figure, ...] = (
     ),
 )
 
+# ---- family E: adaptive dropout as reweighted regularisation (section E) ----
+ADAPTIVE_CLAIMS: tuple[Claim, ...] = ()
+ADAPTIVE_FIGURES: tuple[Figure, ...] = ()
+
+# ---- family B: PAC-Bayes certificates for stochastic masks (section B) ----
+PAC_BAYES_CLAIMS: tuple[Claim, ...] = ()
+PAC_BAYES_FIGURES: tuple[Figure, ...] = ()
+
+# ---- family G: differentiable binary gates and L0 (section G) ----
+GATE_CLAIMS: tuple[Claim, ...] = ()
+GATE_FIGURES: tuple[Figure, ...] = ()
+
+CLAIMS: tuple[Claim, ...] = (*LINEAR_CLAIMS, *ADAPTIVE_CLAIMS, *PAC_BAYES_CLAIMS, *GATE_CLAIMS)
+FIGURES: tuple[Figure, ...] = (*LINEAR_FIGURES, *ADAPTIVE_FIGURES, *PAC_BAYES_FIGURES, *GATE_FIGURES)
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
 FIGURES_BY_NAME = {figure.name: figure for figure in FIGURES}
