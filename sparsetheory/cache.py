@@ -94,6 +94,9 @@ class ResultCache:
         return arrays
 
     def store(self, key: str, arrays: Arrays, settings: dict[str, Any]) -> None:
+        """Write arrays (.npz) then the sidecar (.json), each atomically; the sidecar marks completion."""
+        if not isinstance(arrays, dict):
+            raise TypeError(f"a simulation must return a dict of arrays, got {type(arrays).__name__}")
         self.directory.mkdir(parents=True, exist_ok=True)
         data_path, meta_path = self.paths(key)
         arrays = {name: np.asarray(value) for name, value in arrays.items()}
@@ -101,15 +104,3 @@ class ResultCache:
         meta = {"key": key, "settings": settings, "arrays": sorted(arrays), "seed": settings.get("seed"),
                 "versions": _package_versions(), "code_version": _code_version()}
         _atomic_write(meta_path, lambda handle: handle.write(json.dumps(meta, indent=2, default=str)), "w")
-
-    def get_or_compute(self, name: str, settings: dict[str, Any], compute: Callable[..., Arrays]) -> Arrays:
-        """Load the result for (name, settings), computing and storing it when absent."""
-        key = self.key(name, settings, compute)
-        cached = self.load(key)
-        if cached is not None:
-            return cached
-        arrays = compute(**settings)
-        if not isinstance(arrays, dict):
-            raise TypeError(f"simulation {name} must return a dict of arrays, got {type(arrays).__name__}")
-        self.store(key, arrays, settings)
-        return {name: np.asarray(value) for name, value in arrays.items()}

@@ -50,6 +50,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     fidelity.add_argument("--profile", choices=PROFILES, help="tiny is for tests; quick and full as above")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="root seed of every random draw (default 0)")
     parser.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes (default 1)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the tasks on the Dask distributed cluster at ADDRESS (extra [dask])")
     parser.set_defaults(profile="quick")
 
 
@@ -81,6 +83,20 @@ def _known(values: list[str], known: dict, kind: str) -> list[str]:
     if unknown:
         raise UsageError(f"unknown {kind} {', '.join(unknown)}; valid: {', '.join(known)}")
     return values or list(known)
+
+
+def _scheduler(args) -> str | None:
+    if args.scheduler is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs Dask distributed: pip install 'sparsetheory[dask]'") from None
+    try:
+        Client(args.scheduler, timeout="10s").close()
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach --scheduler {args.scheduler}: {exc}".splitlines()[0]) from None
+    return args.scheduler
 
 
 def _writable_file(path: Path) -> None:
@@ -130,7 +146,7 @@ def cmd_verify(args) -> int:
     ids = _known(args.ids, CLAIMS_BY_ID, "claim id")
     if args.json is not None:
         _writable_file(args.json)
-    outcomes = verify(ids, args.profile, args.seed, args.jobs)
+    outcomes = verify(ids, args.profile, args.seed, args.jobs, _scheduler(args))
     print_table(outcomes)
     if args.json is not None:
         args.json.write_text(json.dumps(_records(outcomes), indent=1))
@@ -141,7 +157,7 @@ def cmd_figures(args) -> int:
     from sparsetheory.runner import draw_figures
 
     names = _known(args.names, FIGURES_BY_NAME, "figure")
-    for path in draw_figures(names, args.profile, args.seed, args.jobs):
+    for path in draw_figures(names, args.profile, args.seed, args.jobs, _scheduler(args)):
         print(path)
     return 0
 
@@ -149,7 +165,7 @@ def cmd_figures(args) -> int:
 def cmd_paper(args) -> int:
     from sparsetheory.paper import build_paper
 
-    return build_paper(args.profile, args.seed, args.jobs)
+    return build_paper(args.profile, args.seed, args.jobs, _scheduler(args))
 
 
 def cmd_derive(args) -> int:

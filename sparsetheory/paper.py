@@ -160,14 +160,14 @@ def run_latexmk() -> tuple[bool, str]:
     return True, str(directory / "build" / "main.pdf")
 
 
-def build_paper(profile: str, seed: int, jobs: int = 1) -> int:
+def build_paper(profile: str, seed: int, jobs: int = 1, scheduler: str | None = None) -> int:
     """Verify (resuming), draw, write generated LaTeX and build the PDF. Exit status 0 when all is well."""
     from sparsetheory.cli import print_table
     from sparsetheory.runner import draw_figures, verify_resuming
 
-    outcomes = verify_resuming([claim.id for claim in CLAIMS], profile, seed, jobs)
+    outcomes = verify_resuming([claim.id for claim in CLAIMS], profile, seed, jobs, scheduler)
     print_table(outcomes)
-    draw_figures([figure.name for figure in FIGURES], profile, seed, jobs)
+    draw_figures([figure.name for figure in FIGURES], profile, seed, jobs, scheduler)
     _copy_sources()
     directory = write_generated(outcomes, profile, seed)
     print(f"generated LaTeX in {directory}")

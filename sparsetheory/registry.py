@@ -119,11 +119,16 @@ ADAPTIVE_FIGURES: tuple[Figure, ...] = ()
 PAC_BAYES_CLAIMS: tuple[Claim, ...] = ()
 PAC_BAYES_FIGURES: tuple[Figure, ...] = ()
 
+# ---- family K: pruning at initialisation (section K) ----
+PRUNING_CLAIMS: tuple[Claim, ...] = ()
+PRUNING_FIGURES: tuple[Figure, ...] = ()
+
 # ---- family G: differentiable binary gates and L0 (section G) ----
 GATE_CLAIMS: tuple[Claim, ...] = ()
 GATE_FIGURES: tuple[Figure, ...] = ()
 
-CLAIMS: tuple[Claim, ...] = (*LINEAR_CLAIMS, *ADAPTIVE_CLAIMS, *PAC_BAYES_CLAIMS, *GATE_CLAIMS)
-FIGURES: tuple[Figure, ...] = (*LINEAR_FIGURES, *ADAPTIVE_FIGURES, *PAC_BAYES_FIGURES, *GATE_FIGURES)
+CLAIMS: tuple[Claim, ...] = (*LINEAR_CLAIMS, *ADAPTIVE_CLAIMS, *PAC_BAYES_CLAIMS, *PRUNING_CLAIMS, *GATE_CLAIMS)
+FIGURES: tuple[Figure, ...] = (*LINEAR_FIGURES, *ADAPTIVE_FIGURES, *PAC_BAYES_FIGURES, *PRUNING_FIGURES,
+                               *GATE_FIGURES)
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
 FIGURES_BY_NAME = {figure.name: figure for figure in FIGURES}

@@ -58,28 +58,46 @@ def run_claim(claim_id: str, profile: str, seed: int) -> ClaimOutcome:
     return outcome
 
 
-def _parallel_map(function, tasks: list[tuple], jobs: int, progress: str):
+def parallel_map(function, tasks: list[tuple], *, jobs: int = 1, scheduler: str | None = None,
+                 label: str = "tasks"):
+    """Yield function(*task) for each task, in order: serially, in `jobs` local processes, or on the
+    Dask distributed cluster at `scheduler` (the tasks are independent; results do not depend on where
+    they ran)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=len(tasks), desc=progress, unit="task", disable=None, leave=False)
+    bar = tqdm(total=len(tasks), desc=label, unit="task", disable=None, leave=False)
     try:
-        if jobs <= 1 or len(tasks) <= 1:
+        if scheduler is not None:
+            yield from _on_dask(function, tasks, scheduler, bar)
+        elif jobs <= 1 or len(tasks) <= 1:
             for task in tasks:
                 yield function(*task)
                 bar.update()
-            return
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            for result in pool.map(function, *zip(*tasks)):
-                yield result
-                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+                for result in pool.map(function, *zip(*tasks)):
+                    yield result
+                    bar.update()
     finally:
         bar.close()
 
 
-def verify(claim_ids: list[str], profile: str, seed: int, jobs: int = 1) -> list[ClaimOutcome]:
+def _on_dask(function, tasks: list[tuple], scheduler: str, bar):
+    from distributed import Client
+
+    with Client(scheduler, timeout="20s") as client:
+        futures = client.map(function, *zip(*tasks), pure=False) if tasks else []
+        for future in futures:
+            yield future.result()
+            bar.update()
+
+
+def verify(claim_ids: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
+           ) -> list[ClaimOutcome]:
     """Run the checks of `claim_ids`; each outcome is also saved for the paper (atomically)."""
     outcomes = []
-    for outcome in _parallel_map(run_claim, [(cid, profile, seed) for cid in claim_ids], jobs, "verify"):
+    tasks = [(cid, profile, seed) for cid in claim_ids]
+    for outcome in parallel_map(run_claim, tasks, jobs=jobs, scheduler=scheduler, label="verify"):
         save_outcome(outcome, profile, seed)
         outcomes.append(outcome)
     return outcomes
@@ -112,26 +130,45 @@ def load_outcome(claim_id: str, profile: str, seed: int) -> ClaimOutcome | None:
     return ClaimOutcome(claim_id, CLAIMS_BY_ID[claim_id].expected, payload["records"], None, payload["seconds"])
 
 
-def verify_resuming(claim_ids: list[str], profile: str, seed: int, jobs: int = 1) -> list[ClaimOutcome]:
+def verify_resuming(claim_ids: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
+                    ) -> list[ClaimOutcome]:
     """Like `verify`, but reuse outcomes already saved by the same check code."""
     saved = {cid: load_outcome(cid, profile, seed) for cid in claim_ids}
-    fresh = verify([cid for cid, outcome in saved.items() if outcome is None], profile, seed, jobs)
+    fresh = verify([cid for cid, outcome in saved.items() if outcome is None], profile, seed, jobs, scheduler)
     by_id = {outcome.claim: outcome for outcome in fresh} | {c: o for c, o in saved.items() if o is not None}
     return [by_id[cid] for cid in claim_ids]
 
 
-def figure_results(name: str, profile: str, seed: int) -> dict[str, np.ndarray]:
-    """The cached simulation results behind figure `name`, computed when missing."""
-    figure = FIGURES_BY_NAME[name]
-    settings = {"seed": seed, **figure.settings[profile]}
-    return ResultCache(paths.results_dir()).get_or_compute(name, settings, resolve(figure.simulate))
+def _figure_settings(name: str, profile: str, seed: int) -> dict:
+    return {"seed": seed, **FIGURES_BY_NAME[name].settings[profile]}
 
 
-def draw_figure(name: str, profile: str, seed: int) -> list[Path]:
-    """Draw figure `name` from its cached results; write PDF and PNG atomically."""
+def simulate_figure(name: str, profile: str, seed: int) -> dict[str, np.ndarray]:
+    """Run the simulation behind figure `name` (no cache: this is the unit of work sent to workers)."""
+    return resolve(FIGURES_BY_NAME[name].simulate)(**_figure_settings(name, profile, seed))
+
+
+def figure_results(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
+                   ) -> dict[str, dict[str, np.ndarray]]:
+    """The cached results behind each figure; missing ones are simulated in parallel and cached here."""
+    cache = ResultCache(paths.results_dir())
+    keys = {name: cache.key(name, _figure_settings(name, profile, seed), resolve(FIGURES_BY_NAME[name].simulate))
+            for name in names}
+    results = {name: cache.load(keys[name]) for name in names}
+    missing = [name for name in names if results[name] is None]
+    tasks = [(name, profile, seed) for name in missing]
+    for name, arrays in zip(missing, parallel_map(simulate_figure, tasks, jobs=jobs, scheduler=scheduler,
+                                                  label="simulate")):
+        cache.store(keys[name], arrays, _figure_settings(name, profile, seed))
+        results[name] = cache.load(keys[name])
+    return results
+
+
+def draw_figure(name: str, results: dict[str, np.ndarray]) -> list[Path]:
+    """Draw figure `name` from its results; write PDF and PNG atomically."""
     import matplotlib.pyplot as plt
 
-    drawn = resolve(FIGURES_BY_NAME[name].draw)(figure_results(name, profile, seed))
+    drawn = resolve(FIGURES_BY_NAME[name].draw)(results)
     directory = paths.figures_dir()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -143,8 +180,7 @@ def draw_figure(name: str, profile: str, seed: int) -> list[Path]:
     return written
 
 
-def draw_figures(names: list[str], profile: str, seed: int, jobs: int = 1) -> list[Path]:
-    written = []
-    for files in _parallel_map(draw_figure, [(name, profile, seed) for name in names], jobs, "figures"):
-        written.extend(files)
-    return written
+def draw_figures(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
+                 ) -> list[Path]:
+    results = figure_results(names, profile, seed, jobs, scheduler)
+    return [path for name in names for path in draw_figure(name, results[name])]
