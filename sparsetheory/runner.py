@@ -148,12 +148,16 @@ def simulate_figure(name: str, profile: str, seed: int) -> dict[str, np.ndarray]
     return resolve(FIGURES_BY_NAME[name].simulate)(**_figure_settings(name, profile, seed))
 
 
+def _figure_keys(cache: ResultCache, names: list[str], profile: str, seed: int) -> dict[str, str]:
+    return {name: cache.key(name, _figure_settings(name, profile, seed), resolve(FIGURES_BY_NAME[name].simulate))
+            for name in names}
+
+
 def figure_results(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
                    ) -> dict[str, dict[str, np.ndarray]]:
     """The cached results behind each figure; missing ones are simulated in parallel and cached here."""
     cache = ResultCache(paths.results_dir())
-    keys = {name: cache.key(name, _figure_settings(name, profile, seed), resolve(FIGURES_BY_NAME[name].simulate))
-            for name in names}
+    keys = _figure_keys(cache, names, profile, seed)
     results = {name: cache.load(keys[name]) for name in names}
     missing = [name for name in names if results[name] is None]
     tasks = [(name, profile, seed) for name in missing]
@@ -164,23 +168,34 @@ def figure_results(names: list[str], profile: str, seed: int, jobs: int = 1, sch
     return results
 
 
-def draw_figure(name: str, results: dict[str, np.ndarray]) -> list[Path]:
-    """Draw figure `name` from its results; write PDF and PNG atomically."""
+def _drawing_stamp(name: str, results_key: str) -> str:
+    """What a drawn figure depends on: its results and the source of its drawing module."""
+    return f"{results_key} {_source_hash(resolve(FIGURES_BY_NAME[name].draw))}"
+
+
+def draw_figure(name: str, results: dict[str, np.ndarray], stamp: str) -> list[Path]:
+    """Draw figure `name` from its results; write PDF and PNG atomically, then the stamp.
+
+    A figure whose files exist with the same stamp is not drawn again.
+    """
+    directory = paths.figures_dir()
+    written = [directory / f"{name}.{extension}" for extension in ("pdf", "png")]
+    stamp_path = directory / f"{name}.stamp"
+    if all(path.exists() for path in written) and stamp_path.exists() and stamp_path.read_text() == stamp:
+        return written
     import matplotlib.pyplot as plt
 
     drawn = resolve(FIGURES_BY_NAME[name].draw)(results)
-    directory = paths.figures_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for extension in ("pdf", "png"):
-        path = directory / f"{name}.{extension}"
-        _atomic_write(path, lambda handle: drawn.savefig(handle, format=extension), "wb")
-        written.append(path)
+    for path in written:
+        _atomic_write(path, lambda handle, path=path: drawn.savefig(handle, format=path.suffix[1:]), "wb")
     plt.close(drawn)
+    _atomic_write(stamp_path, lambda handle: handle.write(stamp), "w")
     return written
 
 
 def draw_figures(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
                  ) -> list[Path]:
     results = figure_results(names, profile, seed, jobs, scheduler)
-    return [path for name in names for path in draw_figure(name, results[name])]
+    keys = _figure_keys(ResultCache(paths.results_dir()), names, profile, seed)
+    return [path for name in names for path in draw_figure(name, results[name], _drawing_stamp(name, keys[name]))]

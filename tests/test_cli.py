@@ -65,10 +65,17 @@ def test_verify_fails_when_observed_verdict_differs_from_record(monkeypatch):
     assert main(["verify", "M1", "--profile", "tiny"]) == 1
 
 
-def test_figures_writes_pdf_and_png(workspace):
-    assert main(["figures", FIGURES[0].name, "--profile", "tiny"]) == 0
-    for extension in ("pdf", "png"):
-        assert (workspace / "build" / "figures" / f"{FIGURES[0].name}.{extension}").stat().st_size > 0
+def test_figures_writes_pdf_and_png_and_redraws_only_what_changed(workspace):
+    name = FIGURES[0].name
+    assert main(["figures", name, "--profile", "tiny"]) == 0
+    pdf, png = (workspace / "build" / "figures" / f"{name}.{extension}" for extension in ("pdf", "png"))
+    assert pdf.stat().st_size > 0 and png.stat().st_size > 0
+    drawn_at = pdf.stat().st_mtime_ns
+    assert main(["figures", name, "--profile", "tiny"]) == 0
+    assert pdf.stat().st_mtime_ns == drawn_at  # same results, same drawing code: nothing to redo
+    png.unlink()
+    assert main(["figures", name, "--profile", "tiny"]) == 0
+    assert png.exists() and pdf.stat().st_mtime_ns > drawn_at
 
 
 def test_paper_builds(workspace):
