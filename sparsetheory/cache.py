@@ -28,13 +28,13 @@ from sparsetheory.paths import CHECKOUT
 Arrays = dict[str, np.ndarray]
 
 
-def _source_hash(function: Callable) -> str:
+def source_hash(function: Callable) -> str:
     module = inspect.getmodule(function)
     source = inspect.getsource(module) if module is not None else function.__qualname__
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
-def _code_version() -> str:
+def code_version() -> str:
     try:
         commit = subprocess.run(["git", "-C", str(CHECKOUT), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, timeout=5, check=True).stdout.strip()
@@ -53,7 +53,7 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def _atomic_write(path: Path, write: Callable[[Any], None], mode: str) -> None:
+def atomic_write(path: Path, write: Callable[[Any], None], mode: str) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, mode) as handle:
@@ -73,7 +73,7 @@ class ResultCache:
         self.directory = Path(directory)
 
     def key(self, name: str, settings: dict[str, Any], function: Callable) -> str:
-        payload = json.dumps({"name": name, "settings": settings, "source": _source_hash(function)},
+        payload = json.dumps({"name": name, "settings": settings, "source": source_hash(function)},
                              sort_keys=True, default=str)
         return f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
 
@@ -100,7 +100,7 @@ class ResultCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         data_path, meta_path = self.paths(key)
         arrays = {name: np.asarray(value) for name, value in arrays.items()}
-        _atomic_write(data_path, lambda handle: np.savez(handle, **arrays), "wb")
+        atomic_write(data_path, lambda handle: np.savez(handle, **arrays), "wb")
         meta = {"key": key, "settings": settings, "arrays": sorted(arrays), "seed": settings.get("seed"),
-                "versions": _package_versions(), "code_version": _code_version()}
-        _atomic_write(meta_path, lambda handle: handle.write(json.dumps(meta, indent=2, default=str)), "w")
+                "versions": _package_versions(), "code_version": code_version()}
+        atomic_write(meta_path, lambda handle: handle.write(json.dumps(meta, indent=2, default=str)), "w")

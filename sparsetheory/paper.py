@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sparsetheory import paths
-from sparsetheory.cache import _atomic_write, _code_version
+from sparsetheory.cache import atomic_write, code_version
 from sparsetheory.registry import CLAIMS, FIGURES, resolve
 
 TEX_INSTALL_HINT = ("apt-get install latexmk texlive-latex-base texlive-latex-recommended "
@@ -107,7 +107,7 @@ def reproduction_table(outcomes) -> str:
 def run_tex(profile: str, seed: int) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join([rf"\newcommand{{\runprofile}}{{{profile}}}", rf"\newcommand{{\runseed}}{{{seed}}}",
-                      rf"\newcommand{{\runversion}}{{{latex_text(_code_version())}}}",
+                      rf"\newcommand{{\runversion}}{{{latex_text(code_version())}}}",
                       rf"\newcommand{{\rundate}}{{{stamp}}}", ""])
 
 
@@ -123,7 +123,7 @@ def write_generated(outcomes, profile: str, seed: int) -> Path:
              "reproduction.tex": reproduction_table(outcomes), "sections.tex": sections_tex()}
     files |= {f"verify_{outcome.claim}.tex": verification_table(outcome) for outcome in outcomes}
     for name, text in files.items():
-        _atomic_write(directory / name, lambda handle, text=text: handle.write(text), "w")
+        atomic_write(directory / name, lambda handle, text=text: handle.write(text), "w")
     return directory
 
 

@@ -1,4 +1,4 @@
-"""Run claims' checks and draw figures: serially or in local worker processes."""
+"""Run claims' checks and draw figures: serially, in local worker processes, or on a Dask cluster."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsetheory import paths
-from sparsetheory.cache import ResultCache, _atomic_write, _source_hash
+from sparsetheory.cache import ResultCache, atomic_write, source_hash
 from sparsetheory.registry import CLAIMS_BY_ID, FIGURES_BY_NAME, REPRODUCED, NOT_REPRODUCED, resolve
 
 
@@ -108,7 +108,7 @@ def _outcome_path(claim_id: str, profile: str, seed: int) -> Path:
 
 
 def _check_source(claim_id: str) -> str:
-    return _source_hash(resolve(CLAIMS_BY_ID[claim_id].check))
+    return source_hash(resolve(CLAIMS_BY_ID[claim_id].check))
 
 
 def save_outcome(outcome: ClaimOutcome, profile: str, seed: int) -> None:
@@ -116,7 +116,7 @@ def save_outcome(outcome: ClaimOutcome, profile: str, seed: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"claim": outcome.claim, "expected": outcome.expected, "records": outcome.records,
                "error": outcome.error, "seconds": outcome.seconds, "source": _check_source(outcome.claim)}
-    _atomic_write(path, lambda handle: handle.write(json.dumps(payload, indent=1)), "w")
+    atomic_write(path, lambda handle: handle.write(json.dumps(payload, indent=1)), "w")
 
 
 def load_outcome(claim_id: str, profile: str, seed: int) -> ClaimOutcome | None:
@@ -170,7 +170,7 @@ def figure_results(names: list[str], profile: str, seed: int, jobs: int = 1, sch
 
 def _drawing_stamp(name: str, results_key: str) -> str:
     """What a drawn figure depends on: its results and the source of its drawing module."""
-    return f"{results_key} {_source_hash(resolve(FIGURES_BY_NAME[name].draw))}"
+    return f"{results_key} {source_hash(resolve(FIGURES_BY_NAME[name].draw))}"
 
 
 def draw_figure(name: str, results: dict[str, np.ndarray], stamp: str) -> list[Path]:
@@ -188,9 +188,9 @@ def draw_figure(name: str, results: dict[str, np.ndarray], stamp: str) -> list[P
     drawn = resolve(FIGURES_BY_NAME[name].draw)(results)
     directory.mkdir(parents=True, exist_ok=True)
     for path in written:
-        _atomic_write(path, lambda handle, path=path: drawn.savefig(handle, format=path.suffix[1:]), "wb")
+        atomic_write(path, lambda handle, path=path: drawn.savefig(handle, format=path.suffix[1:]), "wb")
     plt.close(drawn)
-    _atomic_write(stamp_path, lambda handle: handle.write(stamp), "w")
+    atomic_write(stamp_path, lambda handle: handle.write(stamp), "w")
     return written
 
 
