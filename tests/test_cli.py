@@ -118,3 +118,13 @@ def test_help_does_not_import_heavy_libraries():
             "print(sorted(m for m in ('sympy', 'matplotlib', 'cvxpy', 'torch', 'scipy') if m in sys.modules))")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+def test_readme_lists_every_claim_with_its_recorded_verdict():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): line.split("|")[-2].strip()
+            for line in readme.splitlines() if line.startswith("| ") and line.split("|")[1].strip() in
+            registry.CLAIMS_BY_ID}
+    assert rows == {claim.id: claim.expected for claim in CLAIMS}
