@@ -34,6 +34,7 @@ import sympy as sp
 from sympy.stats import Normal, cdf
 
 from theory.derivation import Derivation
+from theory.validation import real_values
 
 EPS = float(np.finfo(np.float64).eps)
 CATONI_GRID = 2.0 ** np.arange(-5.0, 5.5, 0.5)  # C = 2^-5, 2^-4.5, ..., 2^5: 21 values
@@ -50,21 +51,9 @@ _ONE_OVER_E_MINUS_ONE = 0.582  # ≥ 1/(e − 1): bounds −ln(1 − e^{−u}) f
 # ----------------------------------------------------------------------------- validation
 
 
-def _array(value, name: str) -> np.ndarray:
-    if np.iscomplexobj(value):
-        raise TypeError(f"{name} must be real, got a complex value")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or array of numbers") from None
-    if np.any(np.isnan(array)):
-        raise ValueError(f"{name} must not contain NaN")
-    return array
-
-
 def _in_range(value, name: str, low: float, high: float, *, low_open=False, high_open=False) -> np.ndarray:
     """`value` as a float array with every entry in the interval, else a ValueError naming it."""
-    array = _array(value, name)
+    array = real_values(value, name, allow_inf=True)
     ok = (array > low if low_open else array >= low) & (array < high if high_open else array <= high)
     if not np.all(ok):
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"

@@ -48,6 +48,7 @@ import numpy as np
 from scipy.special import dawsn, expit, gammainc, log_expit
 
 from theory.penalty_duals import dawson_integral, gate_terms, solve_increasing
+from theory.validation import real_values
 
 MOLCHANOV_K = (0.63576, 1.87320, 1.48695)
 PLATEAU_TOL = 1e-11  # rounding allowance for ln H on its plateau (see HardConcrete)
@@ -57,27 +58,9 @@ NEWTON_STEP_TOL = 1e-8  # parametric inversions stop at |δ| ≤ this and correc
 # --------------------------------------------------------------------------- validation
 
 
-def _real(value, name: str) -> np.ndarray:
-    """`value` as a finite float64 array (any shape), or a TypeError/ValueError naming it."""
-    if np.iscomplexobj(value):
-        raise TypeError(f"{name} must be real, got a complex value")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or array of real numbers") from None
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return array
-
-
 def _scales(value, name: str = "eta") -> np.ndarray:
     """η as a float64 array with every entry in (0, ∞]."""
-    if np.iscomplexobj(value):
-        raise TypeError(f"{name} must be real, got a complex value")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or array of real numbers") from None
+    array = real_values(value, name, allow_inf=True)
     if np.any(~(array > 0)):
         raise ValueError(f"{name} must lie in (0, inf] (no NaN, no values ≤ 0)")
     return array
@@ -113,11 +96,11 @@ class Penalty:
 
     def omega(self, w) -> np.ndarray:
         """Ω(w), elementwise."""
-        return self._omega(np.abs(_real(w, "w")))
+        return self._omega(np.abs(real_values(w, "w")))
 
     def eta_hat(self, w) -> np.ndarray:
         """η̂(w) = argmin_η [w²/η + f(η)] ∈ [0, ∞], elementwise (∞: the weight is never dropped)."""
-        return self._eta_hat(np.abs(_real(w, "w")))
+        return self._eta_hat(np.abs(real_values(w, "w")))
 
     def f(self, eta) -> np.ndarray:
         """The dual f(η) for η ∈ (0, ∞] (η = ∞ gives the limit)."""
@@ -125,13 +108,13 @@ class Penalty:
 
     def derivative(self, w) -> np.ndarray:
         """Ω′(w) = w/η̂(w); 0 where η̂ = ∞ and at w = 0 (the minimum-norm subgradient there)."""
-        w = _real(w, "w")
+        w = real_values(w, "w")
         eta = self._eta_hat(np.abs(w))
         return np.divide(w, eta, out=np.zeros_like(w, dtype=np.float64), where=eta > 0)
 
     def keep_rate(self, w, lam) -> np.ndarray:
         """α(w) = η̂(w)/(η̂(w) + λ), the dropout keep rate whose Tikhonov term (E2) has strength λ/η̂."""
-        lam = _real(lam, "lam")
+        lam = real_values(lam, "lam")
         if np.any(lam <= 0):
             raise ValueError("lam must be positive")
         eta = self.eta_hat(w)
@@ -473,7 +456,7 @@ class HardConcrete(Penalty):
     def gate_location(self, w) -> np.ndarray:
         """s₁(w), the gate location that minimises w²/η(s) + f(s); +inf where the gate opens fully
         (η̂ = ∞) and −inf at w = 0 (the gate closes)."""
-        return self._solve(np.abs(_real(w, "w")))[2]
+        return self._solve(np.abs(real_values(w, "w")))[2]
 
     def _solve(self, a):
         """(Ω, η̂, s₁) for |w| = a."""
@@ -547,7 +530,7 @@ class TopK(Penalty):
         self.k = int(k)
 
     def _vector(self, w, name: str) -> np.ndarray:
-        w = _real(w, name)
+        w = real_values(w, name)
         if w.ndim < 1:
             raise ValueError(f"topk: {name} must have at least one axis (the last is the vector)")
         return w
@@ -575,7 +558,7 @@ class TopK(Penalty):
         return np.zeros_like(self._vector(w, "w"))
 
     def keep_rate(self, w, lam) -> np.ndarray:
-        lam = _real(lam, "lam")
+        lam = real_values(lam, "lam")
         if np.any(lam <= 0):
             raise ValueError("lam must be positive")
         return np.where(np.isinf(self.eta_hat(w)), 1.0, 0.0)

@@ -5,18 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 
-def real_array(value, name: str, ndim: int) -> np.ndarray:
-    """`value` as a finite float64 array with `ndim` dimensions, or a ValueError/TypeError naming it."""
+def real_values(value, name: str, *, allow_inf: bool = False) -> np.ndarray:
+    """`value` as a float64 array of any shape: real, no NaN, and finite unless `allow_inf`."""
     if np.iscomplexobj(value):
-        raise TypeError(f"{name} must be real, got a complex array")
+        raise TypeError(f"{name} must be real, got a complex value")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real numeric array") from None
+        raise TypeError(f"{name} must be a real number or array of real numbers") from None
+    if allow_inf and np.any(np.isnan(array)):
+        raise ValueError(f"{name} must not contain NaN")
+    if not allow_inf and not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return array
+
+
+def real_array(value, name: str, ndim: int) -> np.ndarray:
+    """`value` as a finite float64 array with `ndim` dimensions, or a ValueError/TypeError naming it."""
+    array = real_values(value, name)
     if array.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
     return array
 
 
