@@ -5,7 +5,7 @@ baseline mask m⁰ with exactly k of the N weights of a group kept (a layer, or 
 the pruner's scope) and sets p_j = 1 − ε on kept and p_j = εk/(N − k) on pruned weights, so that
 Σ_j p_j = k. It then minimises F(p) = E_m L(m⊙w) over the logits u with the weights w fixed,
 keeping the expected density fixed: p_j = σ(u_j + τ) with τ(u) solving Σ_j σ(u_j + τ) = k. By
-implicit differentiation (`derive_k2`), with s_j = p_j(1 − p_j) and g = ∇_p F,
+implicit differentiation (`theory.pruning.derive_k2`), with s_j = p_j(1 − p_j) and g = ∇_p F,
 
     ∂F/∂u_j = s_j g_j − s_j (Σ_i s_i g_i)/(Σ_i s_i).
 
@@ -23,16 +23,13 @@ exactly and ĝ is unbiased for the full-data gradient: no baseline, no relaxatio
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 from scipy.special import expit, logit
 
 from simulations import mlp
 from simulations.pruners import PruneSettings, group_matrices, layer_arrays
-from theory.derivation import Derivation
 from theory.masks import expected_mask_loss_grad
 
 ADAM_BETAS = (0.9, 0.999)
@@ -165,90 +162,3 @@ def fine_tune_network(params: mlp.Params, masks, X, Y, loss: str, settings: Fine
         return [matrix for _, matrix in group_matrices(differences, prune_settings)]
 
     return layer_arrays(groups, _adam(logits, counts, gradient_of, settings), masks)
-
-
-def _multilinear_identity(d: int) -> sp.Expr:
-    """∂F/∂p_1 − E_{m_−1}[f(1, m_−1) − f(0, m_−1)] for F(p) = Σ_m P(m) f(m) with symbolic f(m); expands to 0."""
-    ps = sp.symbols(f"p_1:{d + 1}", positive=True)
-    values = {bits: sp.Symbol("f_" + "".join(map(str, bits))) for bits in itertools.product((0, 1), repeat=d)}
-
-    def prob(bits, probabilities):
-        return sp.Mul(*[q if b else 1 - q for b, q in zip(bits, probabilities)])
-
-    expected = sum(prob(bits, ps) * value for bits, value in values.items())
-    flips = sum(prob(rest, ps[1:]) * (values[(1, *rest)] - values[(0, *rest)])
-                for rest in itertools.product((0, 1), repeat=d - 1))
-    return sp.expand(sp.diff(expected, ps[0]) - flips)
-
-
-class _Sigmoid(sp.Function):
-    """σ with σ′ = σ(1 − σ), so that derivatives stay rational in the keep probabilities."""
-
-    def fdiff(self, argindex=1):
-        return self * (1 - self)
-
-
-def _constrained_gradient_residual(d: int) -> sp.Expr:
-    """Implicit differentiation of F(σ(u + τ(u))) with Σ σ(u_j + τ) = k, minus the stated formula, at u_1."""
-    us = sp.symbols(f"u_1:{d + 1}", real=True)
-    tau = sp.Function("tau")(*us)
-    sigmoids = [_Sigmoid(u + tau) for u in us]
-    ps = sp.symbols(f"p_1:{d + 1}", positive=True)
-    grads = sp.symbols(f"g_1:{d + 1}", real=True)  # g = ∇_p F at the current p
-    to_keep = dict(zip(sigmoids, ps))
-    dtau = sp.solve(sp.Eq(sp.diff(sum(sigmoids), us[0]).subs(to_keep), 0), sp.diff(tau, us[0]))[0]
-    chain = sum(g * sp.diff(q, us[0]) for g, q in zip(grads, sigmoids)).subs(to_keep).subs(sp.diff(tau, us[0]), dtau)
-    slopes = [q * (1 - q) for q in ps]
-    stated = slopes[0] * grads[0] - slopes[0] * sum(s * g for s, g in zip(slopes, grads)) / sum(slopes)
-    return sp.cancel(sp.together(chain - stated))
-
-
-def _linear_flip_residual(n: int, d: int) -> sp.Expr:
-    """E_m[L(m^{1→1}) − L(m^{1→0})] − n⁻¹[−2w_1 x_1ᵀ(y − X(p⊙w)) + (1 − 2p_1)w_1²||x_1||²], all masks."""
-    X = sp.Matrix(n, d, lambda i, k: sp.Symbol(f"x_{i}{k}", real=True))
-    y = sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"y_{i}", real=True))
-    w = sp.Matrix(d, 1, lambda k, _: sp.Symbol(f"w_{k}", real=True))
-    ps = sp.symbols(f"p_0:{d}", positive=True)
-
-    def loss(bits):
-        r = y - X * sp.Matrix([b * w[k] for k, b in enumerate(bits)])
-        return (r.T * r)[0, 0] / n
-
-    mean = sum(sp.Mul(*[q if b else 1 - q for b, q in zip(rest, ps[1:])]) * (loss((1, *rest)) - loss((0, *rest)))
-               for rest in itertools.product((0, 1), repeat=d - 1))
-    residual = y - X * sp.Matrix([q * w[k] for k, q in enumerate(ps)])
-    column = X[:, 0]
-    stated = (-2 * w[0] * (column.T * residual)[0, 0] + (1 - 2 * ps[0]) * w[0] ** 2 * (column.T * column)[0, 0]) / n
-    return sp.expand(mean - stated)
-
-
-def derive_k2() -> Derivation:
-    der = Derivation("K2", "probabilistic fine-tuning of pruning masks at a fixed expected density")
-    j, i, dim = sp.symbols("j i d", integer=True, positive=True)
-    p = sp.IndexedBase("p")
-    der.add("F(p) = E_m f(m) = Σ_m Π_j p_j^{m_j}(1 − p_j)^{1 − m_j} f(m) is affine in each p_j, so "
-            "∂F/∂p_j = E[f(m with m_j = 1) − f(m with m_j = 0)], the others drawn from p (sympy: all 2^3 "
-            "masks, symbolic f, the difference expands to 0).")
-    if _multilinear_identity(3) != 0:
-        raise AssertionError("multilinear identity failed")
-    s, g = sp.IndexedBase("s"), sp.IndexedBase("g")
-    gradient = s[j] * g[j] - s[j] * sp.Sum(s[i] * g[i], (i, 1, dim)) / sp.Sum(s[i], (i, 1, dim))
-    der.add("With p_j = σ(u_j + τ) and τ(u) fixed by Σ_j p_j = k, implicit differentiation gives "
-            "(s_j = p_j(1 − p_j), g = ∇_p F; sympy, d = 3):", sp.Eq(sp.Symbol("dF/du_j"), gradient))
-    if _constrained_gradient_residual(3) != 0:
-        raise AssertionError("constrained gradient mismatch")
-    n_sym, w, corr = sp.symbols("n w_j b_j", real=True)
-    energy = sp.Symbol("G_jj", nonnegative=True)
-    flip_mean = (-2 * w * corr + (1 - 2 * p[j]) * w**2 * energy) / n_sym
-    der.add("Linear model L(w) = (1/n)||y − Xw||²: the mean flip difference is M4's gradient, with "
-            "b_j = x_jᵀ(y − X(p⊙w)) and G_jj = ||x_j||² (sympy: all masks, n = 2, d = 2):", flip_mean)
-    if _linear_flip_residual(2, 2) != 0:
-        raise AssertionError("linear flip difference mismatch")
-    der.add("For an orthogonal design (XᵀX = nI) and least-squares weights w = Xᵀy/n, M2's θ-form gives "
-            "n·E_m L = ||y||² − n Σ_j p_j w_j²: linear in p, so under Σ_j p_j = k the minimiser keeps the k "
-            "largest |w_j| — magnitude pruning, which fine-tuning therefore cannot improve.")
-    y_norm = sp.Symbol(r"\|y\|^2", nonnegative=True)
-    objective = y_norm - n_sym * sp.Sum(p[j] * sp.Indexed("w", j) ** 2, (j, 1, dim))
-    der.results.update(logit_gradient=gradient, flip_mean=flip_mean,
-                       orthogonal_objective=objective)
-    return der

@@ -42,11 +42,10 @@ from simulations.two_layer_masks import (
     train_means,
 )
 from theory.pac_bayes import mc_risk_bound, mc_seeger_bound, seeger_bound
+from theory.pac_bayes_learning import DELTA_BOUND, DELTA_MC  # δ_PB, δ_MC: certificates hold w.p. ≥ 1 − 0.05
 from theory.validation import real_array
 
 EPS = float(np.finfo(np.float64).eps)
-DELTA_BOUND = 0.025  # δ_PB
-DELTA_MC = 0.025  # δ_MC; the certificates hold with probability ≥ 1 − 0.05
 
 
 def _positive_int(value, name: str) -> int:

@@ -30,10 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 from simulations import mlp
-from theory.derivation import Derivation
 
 SCOPES = ("layer", "global")
 FITNESS = ("weight", "gradient", "combined")
@@ -242,43 +240,3 @@ def prune(name: str, params: mlp.Params, X, Y, loss: str, density, rng, settings
                                                      initial=params, masks=masks)
         return masks, trained, used + more
     raise ValueError(f"name must be one of {PRUNERS}, got {name!r}")
-
-
-def derive_k1() -> Derivation:
-    """Dissipating gradients and SNIP in the linear teacher–student model, population gradient descent."""
-    der = Derivation("K1", "what dissipating gradients keeps in the linear teacher–student model")
-    eta, f = sp.symbols("eta f", positive=True)
-    t = sp.Symbol("t", integer=True, nonnegative=True)
-    w0, target = sp.symbols("w_0 w^*", real=True)
-    trajectory = sp.Function("w")
-    der.add("Population loss of y = x^T w* + eps with x ~ N(0, I): L(w) = ||w − w*||² + σ², so a gradient "
-            "step of size eta on weight j is", sp.Eq(trajectory(t + 1), trajectory(t) - 2 * eta * (trajectory(t) - target)))
-    solved = sp.rsolve(trajectory(t + 1) - trajectory(t) + 2 * eta * (trajectory(t) - target), trajectory(t),
-                       {trajectory(0): w0})
-    closed = target + (1 - 2 * eta) ** t * (w0 - target)
-    if sp.simplify(solved - closed) != 0:
-        raise AssertionError(f"recursion solved to {solved}, expected {closed}")
-    der.add("sympy's rsolve gives the trajectory", sp.Eq(trajectory(t), closed))
-    contraction = 1 - (1 - 2 * eta) ** t
-    displacement = sp.factor(closed - w0)
-    if sp.simplify(displacement - contraction * (target - w0)) != 0:
-        raise AssertionError("displacement mismatch")
-    der.add("so after t steps every weight has moved by c_t(w* − w_0) with c_t = 1 − (1 − 2 eta)^t:",
-            sp.Eq(trajectory(t) - w0, contraction * (target - w0)))
-    c_t = sp.Symbol("c_t", positive=True)
-    relative = c_t * sp.Abs(target - w0) / sp.Abs(w0)
-    null = sp.simplify(relative.subs(target, 0))
-    der.add("The relative change that dissipating gradients ranks, |w_t − w_0|/|w_0|, is", relative)
-    der.add("for a weight outside the teacher's support (w* = 0) it is the same for every such weight:", null)
-    der.add("so with c_t ≤ f every weight outside the support is removed, while a support weight is "
-            "removed only when c_t|w*/w_0 − 1| ≤ f; with |w_0| ≪ |w*| (a small initialisation) the support survives.")
-    snip = 2 * sp.Abs(w0) * sp.Abs(w0 - target)
-    der.add("SNIP's score at initialisation, |g_j w_0j| with g = 2(w_0 − w*), is", snip)
-    der.add("2w_0² off the support and about 2|w_0||w*| on it: SNIP also ranks the support first unless a "
-            "support weight starts much smaller than the others, and magnitude pruning ignores w*. With finite "
-            "data the gradient carries noise of order ||w − w*||/√n off the support, which the relative change "
-            "divides by |w_0| and SNIP multiplies by it.")
-    der.results.update(trajectory=sp.Eq(trajectory(t), closed), displacement=contraction * (target - w0),
-                       relative_change=relative, null_relative_change=null, snip_score=snip,
-                       support_rule=sp.Gt(sp.Abs(target / w0 - 1), f / c_t))
-    return der

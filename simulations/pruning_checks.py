@@ -23,14 +23,14 @@ from simulations.fine_tuning import (
     FineTuneSettings,
     constrained_logit_gradient,
     density_shift,
-    derive_k2,
     fine_tune_linear,
 )
-from simulations.pruners import PRUNERS, PruneSettings, derive_k1, dissipating_gradients, kept_count, prune
+from simulations.pruners import PRUNERS, PruneSettings, dissipating_gradients, kept_count, prune
 from simulations.pruning_figures import PROBLEMS, experiment_seed, problem, run_experiment, sample_data
 from sparsetheory.checks import FALSE_FAILURE_RATE, at_most, close, rounding_tolerance
 from sparsetheory.registry import FIGURES_BY_NAME
 from theory.masks import expected_mask_loss, expected_mask_loss_grad
+from theory.pruning import derive_k1, derive_k2
 
 LEVEL = 0.05
 LOW_DENSITY = 0.1  # K1: [K]'s claims are tested on the mean test error over densities ≤ this

@@ -240,7 +240,7 @@ PAC_BAYES_CLAIMS: tuple[Claim, ...] = (
         statement="a prior fit on a fraction alpha of the data, the certificate computed on the rest only: the best "
                   "alpha > 0 certifies a lower 0-1 risk than the data-free prior (alpha = 0), with a union bound "
                   "over the alpha grid",
-        derive=f"{_PAC_BAYES_LEARNING}:derive_b4", check=f"{_PAC_BAYES_LEARNING}:check_b4",
+        derive="theory.pac_bayes_learning:derive_b4", check=f"{_PAC_BAYES_LEARNING}:check_b4",
         tolerance="certificates compared exactly (each holds at 1 - delta); test error vs bound: z*se, "
                   "Bonferroni over the grid at 1e-6; oracle prior: Brent's x-tolerance plus rounding resolution",
         figure="fig_pac_bayes_prior_fraction", section="pac_bayes",
@@ -251,7 +251,7 @@ PAC_BAYES_CLAIMS: tuple[Claim, ...] = (
                   "data-dependent prior, then certifying the 0-1 risk (Seeger + Monte Carlo, delta = 0.05): the "
                   "certificate is below 1 (indeed below 1/2) and above the test error (synthetic two-layer "
                   "teacher; digits 5-9 vs 0-4)",
-        derive=f"{_PAC_BAYES_LEARNING}:derive_b5", check=f"{_PAC_BAYES_LEARNING}:check_b5",
+        derive="theory.pac_bayes_learning:derive_b5", check=f"{_PAC_BAYES_LEARNING}:check_b5",
         tolerance="bound vs test error: z*se of the test estimate at 1e-6; ReLU moments vs quadrature: quad's "
                   "error estimate + rounding; non-vacuity and the optimiser's decrease: exact comparisons",
         figure="fig_pac_bayes_self_bounded", section="pac_bayes",
@@ -270,7 +270,7 @@ PAC_BAYES_CLAIMS: tuple[Claim, ...] = (
         statement="masks with logits beta(w_j a_j - w_j^2/2), a = X^T y/n on the prior's vs the posterior's data: "
                   "KL <= (beta^2/8) sum_j w_j^2 da_j^2 <= (beta^2 max w^2/8)||da||^2 via kl(s(u)||s(v)) <= (u-v)^2/8, "
                   "quadratic in da up to a cubic remainder; the Seeger bound follows",
-        derive=f"{_PAC_BAYES_LEARNING}:derive_b7", check=f"{_PAC_BAYES_LEARNING}:check_b7",
+        derive="theory.pac_bayes_learning:derive_b7", check=f"{_PAC_BAYES_LEARNING}:check_b7",
         tolerance="inequalities on every draw: rounding bound 4*eps*(sum of |log-partition| terms); Spearman "
                   "test at level 1e-3; bound below the exact true risk: Binomial(draws, delta) quantile at 1e-6",
         figure="fig_pac_bayes_alignment", section="pac_bayes",
@@ -333,7 +333,7 @@ PRUNING_CLAIMS: tuple[Claim, ...] = (
         statement="random, magnitude, SNIP, K-starts, dissipating gradients and K-starts + dissipating gradients "
                   "return 0/1 masks of exactly round(density·N) weights that stay zero through training; [K]: the "
                   "combination beats random pruning and each of its parts at low density",
-        derive="simulations.pruners:derive_k1", check=f"{_PRUNING_CHECKS}:check_k1",
+        derive="theory.pruning:derive_k1", check=f"{_PRUNING_CHECKS}:check_k1",
         tolerance=_PRUNING_RULE, figure="fig_pruning_density", section="pruning",
         expected=NOT_REPRODUCED,  # the pruners' properties hold and [K]'s comparisons hold on digits, but not
                                   # on the teacher–student regressions (dissipating gradients alone is better)
@@ -343,7 +343,7 @@ PRUNING_CLAIMS: tuple[Claim, ...] = (
         statement="[H]: in neural networks, learning keep probabilities from a pruner's mask by minimising the "
                   "expected loss with the weights fixed, then thresholding back to the density, lowers the test "
                   "error of every baseline mask (tested on a two-layer teacher-student network and a digits MLP)",
-        derive="simulations.fine_tuning:derive_k2", check=f"{_PRUNING_CHECKS}:check_k2",
+        derive="theory.pruning:derive_k2", check=f"{_PRUNING_CHECKS}:check_k2",
         tolerance="estimator: z·se at false-failure rate 1e-6 (Bonferroni over weights), exact flips: rounding "
                   "bound; comparisons: one-sided paired t-test over repetitions at level 0.05 each",
         figure="fig_pruning_fine_tuning", section="pruning",

@@ -1,6 +1,6 @@
 """Tests of claims B4, B5, B7: two-layer networks with stochastic masks (simulations.two_layer_masks), the
 self-bounded learning pipeline and the linear alignment model (simulations.pac_bayes_learning), the
-derivations and the tiny checks (simulations.pac_bayes_learning_checks).
+derivations (theory.pac_bayes_learning) and the tiny checks (simulations.pac_bayes_learning_checks).
 
 Monte Carlo comparisons use z = Φ⁻¹(1 − 0.5e-6) standard errors (two-sided false-failure rate 1e-6).
 `seed` is the shared fixture of conftest.py (SPARSETHEORY_SEEDS).
@@ -33,6 +33,7 @@ from simulations.two_layer_masks import (
     with_bias,
 )
 from theory.pac_bayes import kl_bernoulli, kl_gaussian_diag, kl_product_bernoulli, mc_seeger_bound, seeger_bound
+from theory.pac_bayes_learning import derive_b4, derive_b5, derive_b7
 
 EPS = float(np.finfo(np.float64).eps)
 Z = float(norm.isf(0.5e-6))
@@ -300,9 +301,9 @@ def test_alignment_logits_move_by_beta_w_delta_a(seed):
 
 
 @pytest.mark.parametrize("derive, keys", [
-    (checks.derive_b4, {"complexity", "oracle_prior"}),
-    (checks.derive_b5, {"preactivation_variance", "relu_mean", "relu_second", "objective", "certificate", "design"}),
-    (checks.derive_b7, {"bregman", "log_partition", "logit_step", "kl_bound", "remainder", "third_derivative_max", "design"}),
+    (derive_b4, {"complexity", "oracle_prior"}),
+    (derive_b5, {"preactivation_variance", "relu_mean", "relu_second", "objective", "certificate", "design"}),
+    (derive_b7, {"bregman", "log_partition", "logit_step", "kl_bound", "remainder", "third_derivative_max", "design"}),
 ])
 def test_derivations_produce_their_results(derive, keys):
     derivation = derive()

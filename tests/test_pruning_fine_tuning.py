@@ -17,7 +17,6 @@ from simulations.fine_tuning import (
     FineTuneSettings,
     constrained_logit_gradient,
     density_shift,
-    derive_k2,
     fine_tune_linear,
     fine_tune_network,
     initial_keep,
@@ -26,6 +25,7 @@ from simulations.pruners import PruneSettings, random_masks, top_k_masks
 from simulations.pruning_checks import one_sided_p
 from sparsetheory.runner import claim_rng
 from theory.masks import expected_mask_loss, expected_mask_loss_grad
+from theory.pruning import derive_k2
 
 FALSE_FAILURE_RATE = 1e-6
 MICRO = dict(densities=(0.5, 0.2), n_seeds=2, epochs=3, prune_epochs=1, starts=2, fraction=0.5, hidden=4)

@@ -13,7 +13,6 @@ from simulations import mlp
 from simulations.pruners import (
     PRUNERS,
     PruneSettings,
-    derive_k1,
     dissipating_gradients,
     k_starts,
     kept_count,
@@ -22,6 +21,7 @@ from simulations.pruners import (
     random_masks,
     top_k_masks,
 )
+from theory.pruning import derive_k1
 
 SIZES = (6, 5, 3)
 
