@@ -32,6 +32,8 @@ from scipy.optimize import brentq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from common import positive_int, print_table  # noqa: E402
+
 from simulations.pac_bayes_checks import kl_inverse_error_bound, kl_inverse_reference  # noqa: E402
 from theory.pac_bayes import kl_inverse_upper  # noqa: E402
 
@@ -85,13 +87,6 @@ def accuracy(q: np.ndarray, c: np.ndarray, estimates: dict[str, np.ndarray]) -> 
     return out
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=positive_int, default=1_000_000, help="(q, c) pairs (default 10^6)")
@@ -142,12 +137,7 @@ def main(argv=None) -> int:
     error_ratio = errors["brentq loop"][0] / max(errors["kl_inverse_upper"][0], 1e-300)
     rows.append(("    error ratio (b)/(a)", "", "", f"{error_ratio:.3g}", ""))
     header = ("measure", "work", "time", "rate / value", "note")
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % width for width in widths)
-    print(line.format(*header).rstrip())
-    print("  ".join("-" * width for width in widths))
-    for row in rows:
-        print(line.format(*row).rstrip())
+    print_table(header, rows)
     return 0
 
 

@@ -29,6 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from common import positive_int, print_table  # noqa: E402
+
 from simulations.linear import DEFAULT_MAX_BYTES, monte_carlo_mask_loss  # noqa: E402
 
 TARGET_RATIO_TO_MATMUL = 0.5
@@ -63,13 +65,6 @@ def loop_estimate(X, y, w, keep, n_samples, rng):
         mean += delta / count
         m2 += delta * (loss - mean)
     return mean, np.sqrt(m2 / (n_samples - 1) / n_samples)
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 def main(argv=None) -> int:
@@ -147,12 +142,7 @@ def main(argv=None) -> int:
         ("    peak RSS at the end", "", "", f"{rss_end:.0f} MiB", ""),
     ]
     header = ("measure", "work", "time", "rate / value", "note")
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % width for width in widths)
-    print(line.format(*header).rstrip())
-    print("  ".join("-" * width for width in widths))
-    for row in rows:
-        print(line.format(*row).rstrip())
+    print_table(header, rows)
     return 0
 
 

@@ -29,6 +29,8 @@ from scipy.optimize import minimize_scalar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from common import positive_int, print_table  # noqa: E402
+
 from theory.penalties import SCALAR_FAMILIES, get_penalty  # noqa: E402
 
 TARGET_SECONDS = 1.0
@@ -54,13 +56,6 @@ def scalar_omega(penalty, w: np.ndarray) -> np.ndarray:
                               bounds=(centre - 40, centre + 40), method="bounded", options={"xatol": XATOL})
         out[i] = min(fit.fun, 0.5 * float(penalty.f(np.inf)))  # saturating families: η̂ = ∞ is allowed
     return out
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 def main(argv=None) -> int:
@@ -94,12 +89,7 @@ def main(argv=None) -> int:
                      f"{scaled:.1f}", f"{scaled / omega_min:.0f}x",
                      f"{np.max(np.abs(scalar - omega[: subset.size])):.1e}",
                      "met" if max(omega_min, eta_min) <= TARGET_SECONDS else "NOT met"))
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % width for width in widths)
-    print(line.format(*header).rstrip())
-    print("  ".join("-" * width for width in widths))
-    for row in rows:
-        print(line.format(*row).rstrip())
+    print_table(header, rows)
     return 0
 
 
