@@ -8,6 +8,8 @@ on any item that was not generated.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import shutil
@@ -104,11 +106,11 @@ def reproduction_table(outcomes) -> str:
     return "\n".join(rows) + "\n"
 
 
-def run_tex(profile: str, seed: int) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def run_tex(profile: str, seed: int, stamp: str) -> str:
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join([rf"\newcommand{{\runprofile}}{{{profile}}}", rf"\newcommand{{\runseed}}{{{seed}}}",
                       rf"\newcommand{{\runversion}}{{{latex_text(code_version())}}}",
-                      rf"\newcommand{{\rundate}}{{{stamp}}}", ""])
+                      rf"\newcommand{{\rundate}}{{{date}}}", rf"\def\runstamp{{{stamp}}}", ""])
 
 
 def sections_tex() -> str:
@@ -119,9 +121,13 @@ def sections_tex() -> str:
 def write_generated(outcomes, profile: str, seed: int) -> Path:
     directory = paths.paper_dir() / "generated"
     directory.mkdir(parents=True, exist_ok=True)
-    files = {"run.tex": run_tex(profile, seed), "equations.tex": equations_tex(), "values.tex": values_tex(outcomes),
+    files = {"equations.tex": equations_tex(), "values.tex": values_tex(outcomes),
              "reproduction.tex": reproduction_table(outcomes), "sections.tex": sections_tex()}
     files |= {f"verify_{outcome.claim}.tex": verification_table(outcome) for outcome in outcomes}
+    # Every file carries the stamp of this run; main.tex stops on a file from another run.
+    stamp = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:16]
+    files = {name: rf"\generatedby{{{stamp}}}" + "\n" + text for name, text in files.items()}
+    files["run.tex"] = run_tex(profile, seed, stamp)
     for name, text in files.items():
         atomic_write(directory / name, lambda handle, text=text: handle.write(text), "w")
     return directory

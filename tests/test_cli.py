@@ -90,6 +90,13 @@ def test_paper_builds(workspace):
         pytest.skip("latexmk is not installed: the PDF build is tested in CI")
     assert (workspace / "paper" / "build" / "main.pdf").stat().st_size > 10_000
 
+    from sparsetheory.paper import run_latexmk
+
+    values = generated / "values.tex"
+    values.write_text(values.read_text().replace(r"\generatedby{", r"\generatedby{0", 1))
+    built, message = run_latexmk()
+    assert not built and "stale" in message
+
 
 @pytest.mark.parametrize(
     "args, message",
