@@ -20,16 +20,14 @@ import argparse
 import os
 import platform
 import resource
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from common import positive_int, print_table  # noqa: E402
+from common import positive_int, print_table, timed  # noqa: E402
 
 from simulations.linear import DEFAULT_MAX_BYTES, monte_carlo_mask_loss  # noqa: E402
 
@@ -41,16 +39,6 @@ def peak_rss_mib() -> float:
     """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
-def timed(function, repeats: int) -> tuple[float, float, object]:
-    """(minimum, median) wall time over `repeats` calls, and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), result
 
 
 def loop_estimate(X, y, w, keep, n_samples, rng):

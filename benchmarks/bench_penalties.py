@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,22 +27,12 @@ from scipy.optimize import minimize_scalar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from common import positive_int, print_table  # noqa: E402
+from common import positive_int, print_table, timed  # noqa: E402
 
 from theory.penalties import SCALAR_FAMILIES, get_penalty  # noqa: E402
 
 TARGET_SECONDS = 1.0
 XATOL = 1e-10
-
-
-def timed(function, repeats: int) -> tuple[float, float, object]:
-    """(minimum, median) wall time over `repeats` calls, and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), result
 
 
 def scalar_omega(penalty, w: np.ndarray) -> np.ndarray:

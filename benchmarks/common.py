@@ -1,8 +1,10 @@
-"""What every benchmark script shares: argument parsing of counts and the printed table."""
+"""What the benchmark scripts share: argument parsing of counts, wall-clock timing, the printed table."""
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import time
 
 
 def positive_int(text: str) -> int:
@@ -20,3 +22,13 @@ def print_table(header: tuple[str, ...], rows: list[tuple]) -> None:
     print("  ".join("-" * width for width in widths))
     for row in rows:
         print(line.format(*row).rstrip())
+
+
+def timed(function, repeats: int) -> tuple[float, float, object]:
+    """(minimum, median) wall time over `repeats` calls, and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times), result
