@@ -2,7 +2,7 @@
 
 Generated files define \\eq{claim}{name} (sympy `latex()` of a derivation's results),
 \\simval/\\theoryval/\\errval/\\tolval{claim}{key} (numbers from the verification records),
-the per-claim verification tables and the reproduction table. main.tex stops with an error
+the per-claim verification tables, the tables of figures that have one, and the reproduction table. main.tex stops with an error
 on any item that was not generated.
 """
 
@@ -106,6 +106,15 @@ def reproduction_table(outcomes) -> str:
     return "\n".join(rows) + "\n"
 
 
+def figure_table(name: str, caption: str, header: list[str], rows: list[list[str]]) -> str:
+    """A figure's table of numbers (see Figure.table), labelled tab:<figure name>."""
+    rows_tex = [r"{\footnotesize", rf"\begin{{longtable}}{{@{{}}{'l' * len(header)}@{{}}}}", r"\toprule",
+                " & ".join(latex_text(cell) for cell in header) + r"\\", r"\midrule", r"\endhead"]
+    rows_tex += [" & ".join(latex_text(cell) for cell in row) + r"\\" for row in rows]
+    rows_tex += [r"\bottomrule", rf"\caption{{{latex_text(caption)}}}\label{{tab:{name}}}", r"\end{longtable}}"]
+    return "\n".join(rows_tex) + "\n"
+
+
 def run_tex(profile: str, seed: int, stamp: str) -> str:
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join([rf"\newcommand{{\runprofile}}{{{profile}}}", rf"\newcommand{{\runseed}}{{{seed}}}",
@@ -118,12 +127,14 @@ def sections_tex() -> str:
     return "".join(rf"\input{{sections/{section}}}" + "\n" for section in sections)
 
 
-def write_generated(outcomes, profile: str, seed: int) -> Path:
+def write_generated(outcomes, profile: str, seed: int, tables: dict[str, tuple] | None = None) -> Path:
+    """Write paper/generated/; `tables` maps a figure name to its (caption, header, rows)."""
     directory = paths.paper_dir() / "generated"
     directory.mkdir(parents=True, exist_ok=True)
     files = {"equations.tex": equations_tex(), "values.tex": values_tex(outcomes),
              "reproduction.tex": reproduction_table(outcomes), "sections.tex": sections_tex()}
     files |= {f"verify_{outcome.claim}.tex": verification_table(outcome) for outcome in outcomes}
+    files |= {f"table_{name}.tex": figure_table(name, *table) for name, table in (tables or {}).items()}
     # Every file carries the stamp of this run; main.tex stops on a file from another run.
     stamp = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:16]
     files = {name: rf"\generatedby{{{stamp}}}" + "\n" + text for name, text in files.items()}
@@ -169,13 +180,16 @@ def run_latexmk() -> tuple[bool, str]:
 def build_paper(profile: str, seed: int, jobs: int = 1, scheduler: str | None = None) -> int:
     """Verify (resuming), draw, write generated LaTeX and build the PDF. Exit status 0 when all is well."""
     from sparsetheory.cli import print_table
-    from sparsetheory.runner import draw_figures, verify_resuming
+    from sparsetheory.runner import draw_figures, figure_results, verify_resuming
 
     outcomes = verify_resuming([claim.id for claim in CLAIMS], profile, seed, jobs, scheduler)
     print_table(outcomes)
     draw_figures([figure.name for figure in FIGURES], profile, seed, jobs, scheduler)
+    tabled = [figure for figure in FIGURES if figure.table is not None]
+    results = figure_results([figure.name for figure in tabled], profile, seed)
+    tables = {figure.name: resolve(figure.table)(results[figure.name]) for figure in tabled}
     _copy_sources()
-    directory = write_generated(outcomes, profile, seed)
+    directory = write_generated(outcomes, profile, seed, tables)
     print(f"generated LaTeX in {directory}")
     claims_ok = all(outcome.ok for outcome in outcomes)
     if shutil.which("latexmk") is None:

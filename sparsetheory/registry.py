@@ -37,6 +37,7 @@ class Figure:
     simulate: str  # "module:function" (seed, **settings) -> dict of arrays
     draw: str  # "module:function" (results) -> matplotlib Figure
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # per profile
+    table: str | None = None  # "module:function" (results) -> (caption, header, rows), typeset by the paper
 
 
 def resolve(target: str) -> Callable:
@@ -366,6 +367,7 @@ PRUNING_FIGURES: tuple[Figure, ...] = (
     Figure(
         name="fig_pruning_fine_tuning", title="baseline masks against fine-tuned masks, before and after thresholding",
         simulate=f"{_PRUNING_FIGURES}:probabilistic_fine_tuning", draw="figures.fig_pruning_fine_tuning:draw",
+        table="figures.fig_pruning_fine_tuning:table",
         settings={"tiny": _PRUNING_TINY | {"steps": 15, "lr": 0.3, "uncertainty": 0.2, "batch_size": 16,
                                            "eval_masks": 2},
                   "quick": _PRUNING_QUICK | {"steps": 20, "lr": 0.3, "uncertainty": 0.2, "batch_size": 16,

@@ -84,6 +84,9 @@ def test_paper_builds(workspace):
     assert (generated / "equations.tex").read_text().count(r"\csname st@eq@") > 5
     for claim in CLAIMS:
         assert (generated / f"verify_{claim.id}.tex").exists()
+    for figure in FIGURES:
+        if figure.table is not None:
+            assert rf"\label{{tab:{figure.name}}}" in (generated / f"table_{figure.name}.tex").read_text()
     if shutil.which("latexmk") is None:
         if os.environ.get("SPARSETHEORY_REQUIRE_TEX"):
             pytest.fail("SPARSETHEORY_REQUIRE_TEX is set but latexmk is not installed")

@@ -52,6 +52,9 @@ def test_figure_is_deterministic_draws_and_saves(figure, seed, tmp_path):
         path = tmp_path / f"{figure.name}.{suffix}"
         fig.savefig(path)
         assert path.stat().st_size > 1000
+    if figure.table is not None:
+        caption, header, rows = resolve(figure.table)(cached)
+        assert caption and rows and all(len(row) == len(header) for row in rows)
 
 
 # --------------------------------------------------------------------------- fig_penalty_terms (M1, M2)
