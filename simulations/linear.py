@@ -11,10 +11,10 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import expit
 
+from simulations.memory import rows_per_chunk
 from theory.masks import expected_mask_loss_grad
 from theory.validation import keep_probabilities, linear_problem, real_array
 
-DEFAULT_MAX_BYTES = 2 * 2**30
 CACHE_FRIENDLY_ROWS = 2048  # larger chunks only add page faults; the matrix product is already efficient
 MAX_ENUMERATION_D = 24
 
@@ -25,10 +25,16 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
-def _rows_per_chunk(row_bytes: int, max_bytes: int) -> int:
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
-        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
-    return max(1, int(max_bytes) // row_bytes)
+def monte_carlo_row_bytes(d: int, n: int) -> int:
+    """Bytes per mask of a Monte Carlo chunk: uniforms turned masked weights (8d), their bool test (d),
+    the fitted values turned residuals (8n), with room to spare: 8(2d + 2n)."""
+    return 8 * (2 * d + 2 * n)
+
+
+def enumeration_row_bytes(d: int, n: int) -> int:
+    """Bytes per mask of an enumeration chunk: at most the mask (8d), its probability factors or the
+    masked weights (8d + d), the product and the residual (16n): 8(3d + 2n)."""
+    return 8 * (3 * d + 2 * n)
 
 
 def all_masks(d: int, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -38,44 +44,64 @@ def all_masks(d: int, start: int = 0, stop: int | None = None) -> np.ndarray:
     return ((codes[:, None] >> np.arange(d)) & 1).astype(np.float64)
 
 
-def _effective_weights(masks: np.ndarray, w: np.ndarray, keep: np.ndarray, rescale: bool) -> np.ndarray:
-    scale = w / keep if rescale else w
-    return masks * scale
+def _low_bits(d: int, rows: int) -> int:
+    """b: the 2^b masks of one low part fit in a chunk of `rows` masks."""
+    return min(d, rows.bit_length() - 1)
 
 
-def _losses(X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """L(w_k) for every row w_k of `weights`, all in one matrix product."""
-    residual = y - weights @ X.T
-    return np.einsum("ij,ij->i", residual, residual) / X.shape[0]
+def _loss_blocks(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rows: int):
+    """Yield (first mask, L(m⊙scale) of each mask of the block) over consecutive blocks of all 2^d masks.
+
+    Mask k = hi·2^b + lo has low bits lo (columns < b) and high bits hi, so the residual splits as
+    y − X(m⊙s) = [y − X_hi(m_hi⊙s_hi)] − X_lo(m_lo⊙s_lo): the fitted values of the 2^b low parts are
+    one table (2^b × n), and a block of high parts costs a small product and one broadcast subtraction.
+    A block holds at most `rows` masks (one high part when 2^b = rows).
+    """
+    n, d = X.shape
+    low = _low_bits(d, rows)
+    highs = max(1, rows >> low)
+    low_fits = (all_masks(low) * scale[:low]) @ X[:, :low].T
+    for first in range(0, 2 ** (d - low), highs):
+        high = all_masks(d - low, first, min(first + highs, 2 ** (d - low)))
+        residual = (y - (high * scale[low:]) @ X[:, low:].T)[:, None, :] - low_fits
+        yield first << low, np.einsum("hln,hln->hl", residual, residual).ravel() / n
 
 
-def enumerate_mask_loss(X, y, w, keep, *, rescale: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> float:
+def _mask_probabilities(masks: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    return np.prod(np.where(masks > 0, keep, 1 - keep), axis=1)
+
+
+def enumerate_mask_loss(X, y, w, keep, *, rescale: bool = False, max_bytes: int | None = None) -> float:
     """Σ over all 2^d masks of P(m)·L(m⊙w) (or L((m/p)⊙w) with `rescale`), exactly.
 
-    P(m) = Π_j p_j^{m_j}(1−p_j)^{1−m_j}. Chunked so no intermediate exceeds `max_bytes`.
+    P(m) = Π_j p_j^{m_j}(1−p_j)^{1−m_j}. Chunked so no intermediate exceeds `max_bytes`
+    (None: the default of simulations.memory, 2 GiB or $SPARSETHEORY_MAX_BYTES).
     """
     X, y, w = linear_problem(X, y, w)
     n, d = X.shape
     if d > MAX_ENUMERATION_D:
         raise ValueError(f"exact enumeration needs d ≤ {MAX_ENUMERATION_D}, got d = {d}")
     keep = keep_probabilities(keep, d, allow_zero=not rescale)
-    rows = _rows_per_chunk(8 * (3 * d + 2 * n), max_bytes)
+    rows = rows_per_chunk(enumeration_row_bytes(d, n), max_bytes, CACHE_FRIENDLY_ROWS)
+    low = _low_bits(d, rows)
+    low_prob = _mask_probabilities(all_masks(low), keep[:low])
     total = 0.0
-    for start in range(0, 2**d, rows):
-        masks = all_masks(d, start, min(start + rows, 2**d))
-        prob = np.prod(np.where(masks > 0, keep, 1 - keep), axis=1)
-        total += prob @ _losses(X, y, _effective_weights(masks, w, keep, rescale))
+    for first, losses in _loss_blocks(X, y, w / keep if rescale else w, rows):
+        high = all_masks(d - low, first >> low, (first >> low) + losses.size // low_prob.size)
+        prob = _mask_probabilities(high, keep[low:])[:, None] * low_prob
+        total += prob.ravel() @ losses
     return float(total)
 
 
 def monte_carlo_mask_loss(
-    X, y, w, keep, n_samples: int, rng=None, *, rescale: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+    X, y, w, keep, n_samples: int, rng=None, *, rescale: bool = False, max_bytes: int | None = None
 ) -> tuple[float, float]:
     """Monte Carlo estimate of E_m L(m⊙w) (or of E_m L((m/p)⊙w) with `rescale`) and its standard error.
 
     Draws `n_samples` masks m_j = [U_j < p_j] from `rng` (a Generator or a seed). A chunk of
     masks is evaluated in one matrix product (masks ⊙ w) Xᵀ; chunks are sized so that no
-    intermediate exceeds `max_bytes`, and the random stream does not depend on the chunking.
+    intermediate exceeds `max_bytes` (None: the default of simulations.memory, 2 GiB or
+    $SPARSETHEORY_MAX_BYTES), and the random stream does not depend on the chunking.
     Returns (mean loss, sample standard deviation / √n_samples).
     """
     X, y, w = linear_problem(X, y, w)
@@ -84,7 +110,7 @@ def monte_carlo_mask_loss(
     if _positive_int(n_samples, "n_samples") < 2:
         raise ValueError(f"n_samples must be an integer ≥ 2, got {n_samples!r}")
     rng = np.random.default_rng(rng)
-    rows = min(_rows_per_chunk(8 * (2 * d + 2 * n), max_bytes), CACHE_FRIENDLY_ROWS, n_samples)
+    rows = min(rows_per_chunk(monte_carlo_row_bytes(d, n), max_bytes, CACHE_FRIENDLY_ROWS), n_samples)
     scale = w / keep if rescale else w
     design_t = np.ascontiguousarray(X.T)
     masked = np.empty((rows, d))  # uniforms, then the masked weights, in place
@@ -108,13 +134,22 @@ def monte_carlo_mask_loss(
     return float(mean), float(np.sqrt(sum_sq / (count - 1) / count))
 
 
-def vertex_losses(X, y, w) -> tuple[np.ndarray, np.ndarray]:
-    """All 2^d deterministic masks and L(m⊙w) for each (the values of E_m L at the vertices)."""
+def vertex_losses(X, y, w, *, max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All 2^d deterministic masks and L(m⊙w) for each (the values of E_m L at the vertices).
+
+    The returned 2^d × d table is built in chunks whose intermediates stay below `max_bytes`.
+    """
     X, y, w = linear_problem(X, y, w)
     if X.shape[1] > MAX_ENUMERATION_D:
         raise ValueError(f"vertex enumeration needs d ≤ {MAX_ENUMERATION_D}, got d = {X.shape[1]}")
-    masks = all_masks(X.shape[1])
-    return masks, _losses(X, y, masks * w)
+    n, d = X.shape
+    masks = np.empty((2**d, d))
+    losses = np.empty(2**d)
+    rows = rows_per_chunk(enumeration_row_bytes(d, n), max_bytes, CACHE_FRIENDLY_ROWS)
+    for first, block in _loss_blocks(X, y, w, rows):
+        losses[first:first + block.size] = block
+        masks[first:first + block.size] = all_masks(d, first, first + block.size)
+    return masks, losses
 
 
 def keep_hessian_norm(X, w) -> float:
