@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from common import positive_int, print_table, timed  # noqa: E402
 
-from simulations.linear import DEFAULT_MAX_BYTES, monte_carlo_mask_loss  # noqa: E402
+from simulations.linear import CACHE_FRIENDLY_ROWS, monte_carlo_mask_loss, monte_carlo_row_bytes  # noqa: E402
+from simulations.memory import rows_per_chunk  # noqa: E402
 
 TARGET_RATIO_TO_MATMUL = 0.5
 TARGET_SPEEDUP_OVER_LOOP = 5.0
@@ -84,7 +85,7 @@ def main(argv=None) -> int:
     rss_after_mc = peak_rss_mib()
 
     # (a) the BLAS rate on the estimator's product shape: (masks⊙w) (chunk × d) times Xᵀ (d × n).
-    chunk = min(samples, max(1, DEFAULT_MAX_BYTES // (8 * (2 * d + 2 * n))))  # as simulations.linear sizes it
+    chunk = min(samples, rows_per_chunk(monte_carlo_row_bytes(d, n), None, CACHE_FRIENDLY_ROWS))  # as the estimator
     A = rng.standard_normal((chunk, d))
     mm_min, mm_median, _ = timed(lambda: A @ X.T, args.repeats)
     matmul_flops = 2.0 * chunk * d * n

@@ -13,7 +13,9 @@ fixed v, so one masked predictor has the closed-form risk
     L(m⊙w) = Φ(−μᵀ(m⊙w) / (σ·||m⊙w||)),   and L = 1 when m⊙w = 0,
 
 and L(Q) = Σ_m P(m) L(m⊙w) exactly over the 2^d masks. Every function batches masks: the scores of
-all masks of a chunk are one matrix product (masks⊙w) Xᵀ. Random draws come from `rng` arguments.
+all masks of a chunk are one matrix product (masks⊙w) Xᵀ, and chunks keep the intermediates below
+`max_bytes` (None: the default of simulations.memory, 2 GiB or $SPARSETHEORY_MAX_BYTES) for any number
+of masks. Random draws come from `rng` arguments.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from simulations.linear import all_masks as mask_table
+from simulations.memory import rows_per_chunk
 from theory.pac_bayes import kl_product_bernoulli, mc_risk_bound, seeger_bound
 from theory.validation import design_and_labels, keep_probabilities, real_array
 
 MAX_ENUMERATION_D = 20
-DEFAULT_MAX_BYTES = 2**28
 
 
 def _positive_int(value, name: str) -> int:
@@ -60,7 +63,15 @@ def all_masks(d: int) -> np.ndarray:
     d = _positive_int(d, "d")
     if d > MAX_ENUMERATION_D:
         raise ValueError(f"enumerating masks needs d ≤ {MAX_ENUMERATION_D}, got d = {d}")
-    return ((np.arange(2**d)[:, None] >> np.arange(d)) & 1).astype(np.float64)
+    return mask_table(d)
+
+
+def _enumerated_sum(d: int, row_bytes: int, max_bytes: int | None, term) -> np.ndarray:
+    """Σ over the 2^d masks of term(chunk of masks), one chunk of rows_per_chunk(row_bytes, max_bytes) at a time."""
+    if not 1 <= d <= MAX_ENUMERATION_D:
+        raise ValueError(f"enumerating masks needs 1 ≤ d ≤ {MAX_ENUMERATION_D}, got d = {d}")
+    rows = rows_per_chunk(row_bytes, max_bytes)
+    return sum(term(mask_table(d, start, min(start + rows, 2**d))) for start in range(0, 2**d, rows))
 
 
 def _keep_laws(keep) -> np.ndarray:
@@ -99,14 +110,19 @@ def sample_masks(keep, n_masks: int, rng) -> np.ndarray:
     return (np.random.default_rng(rng).random((n_masks, keep.size)) < keep).astype(np.float64)
 
 
-def mask_risks(X, y, w, masks, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+def risk_row_bytes(d: int, n: int) -> int:
+    """Bytes per mask of a chunk of margins: the masked weights (8d), the margins (8n), their test (n)."""
+    return 8 * d + 9 * n
+
+
+def mask_risks(X, y, w, masks, *, max_bytes: int | None = None) -> np.ndarray:
     """Empirical 0-1 risk (1/n)Σ_i 1[y_i x_iᵀ(m⊙w) ≤ 0] of every mask m (row of `masks`), shape (M,).
 
     The margins of a chunk of masks are one product (masks⊙w)(y⊙X)ᵀ; chunks keep it below `max_bytes`.
     """
     X, y, w = _classification(X, y, w)
     masks = _masks(masks, X.shape[1])
-    rows = max(1, _positive_int(max_bytes, "max_bytes") // (8 * X.shape[0]))
+    rows = rows_per_chunk(risk_row_bytes(*X.shape[::-1]), max_bytes)
     signed = (y[:, None] * X).T
     risks = np.empty(masks.shape[0])
     for start in range(0, masks.shape[0], rows):
@@ -115,23 +131,34 @@ def mask_risks(X, y, w, masks, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndar
     return risks
 
 
-def mc_empirical_risk(X, y, w, keep, n_masks: int, rng) -> tuple[float, np.ndarray]:
+def mc_empirical_risk(X, y, w, keep, n_masks: int, rng, *, max_bytes: int | None = None
+                      ) -> tuple[float, np.ndarray]:
     """Monte Carlo estimate L̂_M = (1/M)Σ_k L̂_S(m_k⊙w) of L̂_S(Q) from M masks drawn from `rng`.
 
     Returns (L̂_M, the M per-mask risks). The per-mask risks are i.i.d. in [0, 1] with mean L̂_S(Q).
+    Masks are drawn and scored a chunk at a time (intermediates below `max_bytes`, besides the M
+    returned risks); the draws are those of sample_masks(keep, M, rng) whatever the chunk size.
     """
     X, y, w = _classification(X, y, w)
-    masks = sample_masks(keep_probabilities(keep, X.shape[1], allow_zero=True), n_masks, rng)
-    risks = mask_risks(X, y, w, masks)
+    keep = keep_probabilities(keep, X.shape[1], allow_zero=True)
+    n_masks = _positive_int(n_masks, "n_masks")
+    rng = np.random.default_rng(rng)
+    rows = rows_per_chunk(risk_row_bytes(*X.shape[::-1]) + 9 * X.shape[1], max_bytes)
+    risks = np.empty(n_masks)
+    for start in range(0, n_masks, rows):
+        size = min(rows, n_masks - start)
+        risks[start:start + size] = mask_risks(X, y, w, sample_masks(keep, size, rng), max_bytes=max_bytes)
     return float(risks.mean()), risks
 
 
-def exact_empirical_risk(X, y, w, keep) -> float:
-    """L̂_S(Q) = Σ_m P(m)·L̂_S(m⊙w) over all 2^d masks (d ≤ MAX_ENUMERATION_D)."""
+def exact_empirical_risk(X, y, w, keep, *, max_bytes: int | None = None) -> float:
+    """L̂_S(Q) = Σ_m P(m)·L̂_S(m⊙w) over all 2^d masks (d ≤ MAX_ENUMERATION_D), chunked below `max_bytes`."""
     X, y, w = _classification(X, y, w)
-    masks = all_masks(X.shape[1])
-    return float(mask_probabilities(masks, keep_probabilities(keep, X.shape[1], allow_zero=True))
-                 @ mask_risks(X, y, w, masks))
+    n, d = X.shape
+    keep = keep_probabilities(keep, d, allow_zero=True)
+    return float(_enumerated_sum(d, risk_row_bytes(d, n) + 8 * d + 16, max_bytes,
+                                 lambda masks: mask_probabilities(masks, keep) @ mask_risks(X, y, w, masks,
+                                                                                          max_bytes=max_bytes)))
 
 
 def gaussian_mixture(n: int, mean, sigma: float, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -161,14 +188,16 @@ def mask_true_risks(w, masks, mean, sigma: float) -> np.ndarray:
     return np.where(norm > 0, risk, 1.0)
 
 
-def true_stochastic_risk(w, keep, mean, sigma: float) -> np.ndarray:
-    """L(Q) = Σ_m P(m)·Φ(−μᵀ(m⊙w)/(σ||m⊙w||)) exactly over all 2^d masks.
+def true_stochastic_risk(w, keep, mean, sigma: float, *, max_bytes: int | None = None) -> np.ndarray:
+    """L(Q) = Σ_m P(m)·Φ(−μᵀ(m⊙w)/(σ||m⊙w||)) exactly over all 2^d masks, chunked below `max_bytes`.
 
     `keep` is one law (d entries, returns a 0-d array) or several (R × d, returns (R,)).
     """
     w = real_array(w, "w", 1)
-    masks = all_masks(w.size)
-    return mask_probabilities(masks, keep) @ mask_true_risks(w, masks, mean, sigma)
+    laws = _keep_laws(keep).shape[0]
+    total = _enumerated_sum(w.size, 8 * (3 * w.size + 8 * laws), max_bytes,
+                            lambda masks: mask_probabilities(masks, keep) @ mask_true_risks(w, masks, mean, sigma))
+    return np.asarray(total)
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,12 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit, ndtr
 from threadpoolctl import threadpool_limits
 
+from simulations.memory import rows_per_chunk
 from theory.pac_bayes import complexity, kl_gaussian_diag, kl_product_bernoulli, quadratic_bound
 from theory.validation import real_array
 
 LOGIT_LIMIT = 8.0  # keep probabilities stay in [sigmoid(−8), sigmoid(8)] = [3.4e-4, 1 − 3.4e-4]
-DEFAULT_MAX_BYTES = 2**27
+FAST_CHUNK_BYTES = 2**27  # larger chunks of (point, draw, unit, input) masks only add page faults
 
 
 def _positive_int(value, name: str) -> int:
@@ -150,7 +151,7 @@ def _data(network: MaskedNetwork, X, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sampled_point_errors(network: MaskedNetwork, X, y, draws: int, rng=None, *,
-                         max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+                         max_bytes: int | None = None) -> np.ndarray:
     """For each point i, the fraction of `draws` fresh networks from Q that err on it, shape (n,).
 
     Every (point, draw) pair gets its own first layer, so the n·draws indicators 1[y_i f(x_i) ≤ 0]
@@ -160,16 +161,16 @@ def sampled_point_errors(network: MaskedNetwork, X, y, draws: int, rng=None, *,
     pooled mean with n·draws samples. Given the mask m_i· of unit i, Σ_j m_ij σΞ_ij x̃_j is exactly
     N(0, σ²Σ_j m_ij x̃_j²), so one normal per unit replaces D. Masks and normals come from two
     generators spawned from `rng`, consumed point by point, so the draws do not depend on the chunk
-    size set by `max_bytes`.
+    size set by `max_bytes` (a bound on the intermediates; None: the default of simulations.memory,
+    2 GiB or $SPARSETHEORY_MAX_BYTES).
     """
     Xb, y = _data(network, X, y)
     n, D = Xb.shape
     draws = _positive_int(draws, "draws")
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
-        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     mask_rng, noise_rng = np.random.default_rng(rng).spawn(2)
     keep, h = network.keep, network.width
-    rows = max(1, int(max_bytes) // (24 * draws * h * D))
+    row_bytes = 24 * draws * h * D  # uniforms, the bool masks and one product per (draw, unit, input)
+    rows = min(rows_per_chunk(row_bytes, max_bytes), rows_per_chunk(row_bytes, FAST_CHUNK_BYTES))
     errors = np.empty(n)
     for start in range(0, n, rows):
         x = Xb[start:start + rows]  # (c, D)
