@@ -63,8 +63,13 @@ def _loss_blocks(X: np.ndarray, y: np.ndarray, scale: np.ndarray, rows: int):
     low_fits = (all_masks(low) * scale[:low]) @ X[:, :low].T
     for first in range(0, 2 ** (d - low), highs):
         high = all_masks(d - low, first, min(first + highs, 2 ** (d - low)))
-        residual = (y - (high * scale[low:]) @ X[:, low:].T)[:, None, :] - low_fits
-        yield first << low, np.einsum("hln,hln->hl", residual, residual).ravel() / n
+        yield first << low, _residual_norms(y - (high * scale[low:]) @ X[:, low:].T, low_fits)
+
+
+def _residual_norms(high_residuals: np.ndarray, low_fits: np.ndarray) -> np.ndarray:
+    """||r_h − f_l||²/n for every pair (h, l) of rows, h-major (the block's residuals are freed on return)."""
+    residual = high_residuals[:, None, :] - low_fits
+    return np.einsum("hln,hln->hl", residual, residual).ravel() / low_fits.shape[1]
 
 
 def _mask_probabilities(masks: np.ndarray, keep: np.ndarray) -> np.ndarray:
