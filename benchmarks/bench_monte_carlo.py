@@ -17,9 +17,6 @@ Times are the minimum over --repeats runs (the least disturbed run); the median 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import resource
 import sys
 from pathlib import Path
 
@@ -27,19 +24,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from common import positive_int, print_table, timed  # noqa: E402
+from common import peak_rss_mib, positive_int, print_machine, print_table, timed  # noqa: E402
 
 from simulations.linear import CACHE_FRIENDLY_ROWS, monte_carlo_mask_loss, monte_carlo_row_bytes  # noqa: E402
 from simulations.memory import rows_per_chunk  # noqa: E402
 
 TARGET_RATIO_TO_MATMUL = 0.5
 TARGET_SPEEDUP_OVER_LOOP = 5.0
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def loop_estimate(X, y, w, keep, n_samples, rng):
@@ -106,12 +97,8 @@ def main(argv=None) -> int:
 
     print(f"monte_carlo_mask_loss benchmark: n = {n}, d = {d}, samples = {samples}, keep = {args.keep}, "
           f"repeats = {args.repeats} (times: min, median)")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}")
-    threads = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"BLAS thread settings: {threads or 'library default'}; 1-minute load average at the end: {load:.2f} "
-          f"(timings on a loaded machine vary; the per-sample loop's matrix-vector products suffer most)")
+    print_machine()
+    print("(timings on a loaded machine vary; the per-sample loop's matrix-vector products suffer most)")
     print(f"estimate {estimate:.6g} ± {se:.3g} (se)")
     print()
     rows = [
