@@ -1,4 +1,4 @@
-"""Benchmark of theory.pac_bayes.kl_inverse_upper against a scalar root-finding loop, with accuracy against mpmath.
+"""Benchmark of theory.pac_bayes.kl_inverse_upper and the bounds against scalar loops, with accuracy against mpmath.
 
 Measures, in one run:
   (a) kl_inverse_upper on --pairs (q, c) pairs at once (target ≤ 1 s for 10^6 pairs);
@@ -7,7 +7,10 @@ Measures, in one run:
       the speed-up of (a) over it;
   (c) the accuracy of both against mpmath on --mpmath-pairs of the subset: the largest absolute error,
       and the largest error in units of the first-order error bound of simulations.pac_bayes_checks
-      (kl_inverse_error_bound: ulps of p, eps·(1 + u*) of the tail, the problem's conditioning).
+      (kl_inverse_error_bound: ulps of p, eps·(1 + u*) of the tail, the problem's conditioning);
+  (d) every PAC-Bayes bound of theory.pac_bayes on --pairs (L̂, KL, n, δ) at once (target ≤ 1 s per 10^6)
+      against the usual per-point implementation (the formula with the math module; brentq for the
+      kl inverses), timed on the loop's subset and scaled, with the largest difference on the subset.
 
 q is uniform on [0, 1] with a fifth of the pairs log-uniform in [1e-12, 1]; c is log-uniform in
 [1e-6, 10] (the range of PAC-Bayes complexities). Times are the minimum over --repeats runs (the least
@@ -20,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -32,9 +33,10 @@ from scipy.optimize import brentq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from common import positive_int, print_table  # noqa: E402
+from common import positive_int, print_machine, print_table  # noqa: E402
 
 from simulations.pac_bayes_checks import kl_inverse_error_bound, kl_inverse_reference  # noqa: E402
+from theory import pac_bayes  # noqa: E402
 from theory.pac_bayes import kl_inverse_upper  # noqa: E402
 
 TARGET_SECONDS_PER_MILLION = 1.0
@@ -75,6 +77,72 @@ def brentq_inverse(q: np.ndarray, c: np.ndarray) -> np.ndarray:
     return out
 
 
+def scalar_complexity(kl: float, n: float, delta: float) -> float:
+    return (kl + math.log(2 * math.sqrt(n) / delta)) / n
+
+
+def scalar_catoni(q: float, kl: float, n: float, delta: float) -> float:
+    grid = pac_bayes.CATONI_GRID.tolist()
+    c = (kl + math.log(len(grid) / delta)) / n
+    return min(math.expm1(-C * q - c) / math.expm1(-C) for C in grid)
+
+
+def scalar_lambda(q: float, kl: float, n: float, delta: float) -> float:
+    c = scalar_complexity(kl, n, delta)
+    lam = 2 / (math.sqrt(2 * q / c + 1) + 1)
+    return (q + c / lam) / (1 - lam / 2)
+
+
+def per_point(formula):
+    """The loop over points of a scalar formula f(L̂, KL, n, δ)."""
+    return lambda q, kl, n, delta: np.array([formula(*point) for point in zip(q.tolist(), kl.tolist(),
+                                                                               n.tolist(), delta.tolist())])
+
+
+def seeger_loop(q, kl, n, delta):
+    return brentq_inverse(q, np.array([scalar_complexity(*point) for point in zip(kl, n, delta)]))
+
+
+def mc_loop(q, samples, delta):
+    return brentq_inverse(q, np.log(2 / delta) / samples)
+
+
+BOUNDS = {  # name → (vectorised, per-point loop), both called as f(L̂, KL, n, δ)
+    "mcallester_bound": (pac_bayes.mcallester_bound,
+                         per_point(lambda q, kl, n, d: q + math.sqrt(scalar_complexity(kl, n, d) / 2))),
+    "quadratic_bound": (pac_bayes.quadratic_bound, per_point(
+        lambda q, kl, n, d: (math.sqrt(q + scalar_complexity(kl, n, d) / 2)
+                             + math.sqrt(scalar_complexity(kl, n, d) / 2)) ** 2)),
+    "lambda_bound": (pac_bayes.lambda_bound, per_point(scalar_lambda)),
+    "catoni_bound": (pac_bayes.catoni_bound, per_point(scalar_catoni)),
+    "seeger_bound": (pac_bayes.seeger_bound, seeger_loop),
+    "mc_risk_bound (M = n)": (lambda q, kl, n, delta: pac_bayes.mc_risk_bound(q, n, delta),
+                              lambda q, kl, n, delta: mc_loop(q, n, delta)),
+    "mc_seeger_bound (M = n)": (lambda q, kl, n, delta: pac_bayes.mc_seeger_bound(q, n, kl, n, delta, delta),
+                                lambda q, kl, n, delta: seeger_loop(mc_loop(q, n, delta), kl, n, delta)),
+}
+
+
+def bound_rows(q, args, rng) -> list[tuple]:
+    """(d): the bounds at (L̂ = q, KL log-uniform in [1e-3, 1e3], n log-uniform in [10, 10^6], δ = 0.05)."""
+    kl = 10 ** rng.uniform(-3, 3, q.size)
+    n = np.floor(10 ** rng.uniform(1, 6, q.size))
+    delta = np.full(q.size, 0.05)
+    subset = min(args.loop_pairs, q.size)
+    rows = []
+    for name, (vectorised, loop) in BOUNDS.items():
+        vec_min, vec_median, _, values = timed(lambda: vectorised(q, kl, n, delta), args.repeats)
+        loop_min, _, _, looped = timed(lambda: loop(q[:subset], kl[:subset], n[:subset], delta[:subset]), 1)
+        per_million = vec_min * 1e6 / q.size
+        loop_scaled = loop_min * q.size / subset
+        rows.append((f"(d) {name}", f"{q.size} points", f"{vec_min:.3f} s (median {vec_median:.3f})",
+                     f"{per_million:.3f} s per 10^6; loop {loop_scaled * 1e6 / q.size:.1f} s",
+                     f"speed-up {loop_scaled / vec_min:.0f}x; max |diff| {np.max(np.abs(values[:subset] - looped)):.1e}; "
+                     f"target <= {TARGET_SECONDS_PER_MILLION:g} s: "
+                     f"{'met' if per_million <= TARGET_SECONDS_PER_MILLION else 'NOT met'}"))
+    return rows
+
+
 def accuracy(q: np.ndarray, c: np.ndarray, estimates: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
     """For each method: (max |error|, max |error| / first-order bound) against mpmath."""
     references = [kl_inverse_reference(qi, ci, True) for qi, ci in zip(q, c)]
@@ -113,10 +181,8 @@ def main(argv=None) -> int:
     per_million = vec_min * 1e6 / args.pairs
     speedup = loop_scaled / vec_min
     print(f"kl_inverse_upper benchmark: {args.pairs} pairs, repeats = {args.repeats} (times: min, median)")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"1-minute load average at the end: {load:.2f} (timings on a loaded machine vary)")
+    print_machine()
+    print("(timings on a loaded machine vary)")
     print()
     rows = [
         ("(a) kl_inverse_upper, vectorised", f"{args.pairs} pairs", f"{vec_min:.3f} s (median {vec_median:.3f})",
@@ -136,6 +202,7 @@ def main(argv=None) -> int:
                      f"max error / bound {ratio:.3g} ({'within' if ratio <= 1 else 'OUTSIDE'} the bound)"))
     error_ratio = errors["brentq loop"][0] / max(errors["kl_inverse_upper"][0], 1e-300)
     rows.append(("    error ratio (b)/(a)", "", "", f"{error_ratio:.3g}", ""))
+    rows += bound_rows(q, args, rng)
     header = ("measure", "work", "time", "rate / value", "note")
     print_table(header, rows)
     return 0
