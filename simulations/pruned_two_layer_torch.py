@@ -43,4 +43,4 @@ def torch_ops(device: str = "auto") -> Ops:
 
     return Ops(asarray=asarray, to_numpy=lambda tensor: tensor.detach().cpu().numpy(),
                expit=torch.special.expit, softplus=lambda x: torch.logaddexp(x, torch.zeros_like(x)),
-               concat=lambda arrays, axis: torch.cat(arrays, dim=axis), step=lambda z: (z > 0).to(z.dtype))
+               concat=lambda arrays, axis: torch.cat(arrays, dim=axis), contiguous=lambda x: x.contiguous(), step=lambda z: (z > 0).to(z.dtype))

@@ -33,12 +33,12 @@ SIZES = {
                  p3_n=10, p3_d=600, p3_m=4, p3_rhos=(0.5, 0.9), p3_seeds=6, p3_steps=60),
     "quick": dict(n=40, d=400, m=10, seeds=10, steps=150, records=6, n_test=1000, p1_rhos=(0.0, 0.25, 0.5),
                   rhos=(0.0, 0.1, 0.25, 0.5, 0.75, 0.9), grid_rhos=(0.0, 0.3, 0.6, 0.85),
-                  grid_kappas=(0.03, 0.12, 0.5, 2.0, 8.0), grid_seeds=5,
+                  grid_kappas=(0.03, 0.12, 0.5, 2.0, 8.0), grid_seeds=10,
                   p3_n=20, p3_d=2000, p3_m=8, p3_rhos=(0.5, 0.96), p3_seeds=20, p3_steps=200),
     "full": dict(n=50, d=1000, m=20, seeds=20, steps=400, records=10, n_test=5000, p1_rhos=(0.0, 0.2, 0.4, 0.6),
                  rhos=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
                  grid_rhos=(0.0, 0.2, 0.4, 0.6, 0.75, 0.85, 0.95), grid_kappas=tuple(np.geomspace(0.01, 20, 10)),
-                 grid_seeds=10, p3_n=50, p3_d=10000, p3_m=10, p3_rhos=(0.5, 0.99), p3_seeds=30, p3_steps=600),
+                 grid_seeds=20, p3_n=50, p3_d=10000, p3_m=10, p3_rhos=(0.5, 0.99), p3_seeds=30, p3_steps=600),
 }
 
 

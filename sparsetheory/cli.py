@@ -55,6 +55,30 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(profile="quick")
 
 
+def _backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                        help="array backend of the simulations that have one (P1–P4); torch is the extra [torch]")
+    parser.add_argument("--device", default="auto",
+                        help="torch device: auto (CUDA when present, else cpu), cpu, cuda or cuda:i (default auto)")
+
+
+def _backend(args) -> dict:
+    """The backend options for the simulations (empty for the default NumPy backend), or a UsageError."""
+    if args.backend == "numpy":
+        if args.device not in ("auto", "cpu"):
+            raise UsageError(f"--device {args.device} needs --backend torch (the numpy backend runs on the cpu)")
+        return {}
+    try:
+        from simulations.pruned_two_layer_torch import resolve_device
+    except ImportError:
+        raise UsageError("--backend torch needs PyTorch: pip install 'sparsetheory[torch]'") from None
+    try:
+        resolve_device(args.device)
+    except ValueError as exc:
+        raise UsageError(f"--device: {exc}") from None
+    return {"backend": "torch", "device": args.device}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sparsetheory", description="Derive, simulate and check the theory of sparsification.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -63,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("ids", nargs="*", metavar="ID", help="claim ids (default: all)")
     verify.add_argument("--json", type=Path, metavar="PATH", help="also write the records as JSON")
     _common(verify)
+    _backend_options(verify)
 
     figures = commands.add_parser("figures", help="draw figures from cached simulation results")
     figures.add_argument("names", nargs="*", metavar="NAME", help="figure names (default: all)")
     _common(figures)
+    _backend_options(figures)
 
     paper = commands.add_parser("paper", help="verify, draw, write generated LaTeX and build the PDF")
     _common(paper)
@@ -146,7 +172,7 @@ def cmd_verify(args) -> int:
     ids = _known(args.ids, CLAIMS_BY_ID, "claim id")
     if args.json is not None:
         _writable_file(args.json)
-    outcomes = verify(ids, args.profile, args.seed, args.jobs, _scheduler(args))
+    outcomes = verify(ids, args.profile, args.seed, args.jobs, _scheduler(args), _backend(args))
     print_table(outcomes)
     if args.json is not None:
         args.json.write_text(json.dumps(_records(outcomes), indent=1))
@@ -157,7 +183,7 @@ def cmd_figures(args) -> int:
     from sparsetheory.runner import draw_figures
 
     names = _known(args.names, FIGURES_BY_NAME, "figure")
-    for path in draw_figures(names, args.profile, args.seed, args.jobs, _scheduler(args)):
+    for path in draw_figures(names, args.profile, args.seed, args.jobs, _scheduler(args), _backend(args)):
         print(path)
     return 0
 

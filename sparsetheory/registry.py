@@ -322,6 +322,70 @@ PAC_BAYES_FIGURES: tuple[Figure, ...] = (
     ),
 )
 
+# ---- family P: two-layer networks randomly pruned at initialisation (section P) ----
+_PRUNED_NET_CHECKS = "simulations.random_pruning_checks"
+_PRUNED_NET_FIGURES = "simulations.random_pruning_figures"
+_PRUNED_NET_THEORY = "theory.random_pruning"
+_PRUNED_NET_RULE = ("one-sided t limits over ≥ 10 seeds at level 1e-3 (Bonferroni over the ρ values summarised), paired "
+                    "over seeds; proportions: binomial se at false-failure rate 1e-6; exact zeros: zero tolerance; "
+                    "boundary exponent: bootstrap se over seeds at false-failure rate 1e-6")
+
+PRUNED_NET_CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        id="P1", family="P", title="below a threshold on rho, pruned networks fit the data and generalise",
+        statement="[Y]: below a threshold on the pruning fraction, gradient descent drives the training loss to 0 and "
+                  "the test error is small (here: loss and test error ≤ 0.05 for rho ≤ 0.5 at κ = n||μ||⁴/(σ_p⁴d) = "
+                  "8, both mask settings); this package: the noise a neuron sees has energy (1 − rho)σ_p²(d − 1)",
+        derive=f"{_PRUNED_NET_THEORY}:derive_p1", check=f"{_PRUNED_NET_CHECKS}:check_p1",
+        tolerance=_PRUNED_NET_RULE, figure="fig_random_pruning_rho", section="random_pruning",
+    ),
+    Claim(
+        id="P2", family="P", title="the generalisation bound improves as rho grows mildly",
+        statement="[Y]: the bound improves with rho (here κ*(rho) = C(1 − rho)); the simulated test error falls with "
+                  "rho when the mask spares the signal's coordinates, but not under fully random masks with a "
+                  "coordinate signal, where it rises (neurons that lose the signal only memorise noise)",
+        derive=f"{_PRUNED_NET_THEORY}:derive_p2", check=f"{_PRUNED_NET_CHECKS}:check_p2",
+        tolerance=_PRUNED_NET_RULE, figure="fig_random_pruning_rho", section="random_pruning",
+        expected=NOT_REPRODUCED,  # reproduced with signal-preserving masks; fully random masks: the error rises
+    ),
+    Claim(
+        id="P3", family="P", title="at large rho the network memorises noise: training loss → 0, test error ≈ 1/2",
+        statement="[Y]: for large rho the training loss still → 0 while the test error is ≈ 1/2; here the networks in "
+                  "which no neuron keeps the signal (probability rho^(2m)) keep signal coefficients exactly 0 and "
+                  "have test error 1/2 while their noise coefficients grow",
+        derive=f"{_PRUNED_NET_THEORY}:derive_p3", check=f"{_PRUNED_NET_CHECKS}:check_p3",
+        tolerance=_PRUNED_NET_RULE, figure="fig_random_pruning_dynamics", section="random_pruning",
+    ),
+    Claim(
+        id="P4", family="P", title="phase diagram over rho and the signal-to-noise ratio follows κ = C(1 − rho)",
+        statement="the boundary where the test error crosses 0.1 in (rho, κ) scales as κ_c ∝ (1 − rho)^a with the "
+                  "theory's a = 1, in both mask settings",
+        derive=f"{_PRUNED_NET_THEORY}:derive_p4", check=f"{_PRUNED_NET_CHECKS}:check_p4",
+        tolerance=_PRUNED_NET_RULE, figure="fig_random_pruning_phase", section="random_pruning",
+        expected=NOT_REPRODUCED,
+    ),
+)
+
+_PRUNED_NET_PROFILES = {profile: {"profile": profile} for profile in PROFILES}  # sizes: random_pruning_experiments
+
+PRUNED_NET_FIGURES: tuple[Figure, ...] = (
+    Figure(
+        name="fig_random_pruning_rho", title="randomly pruned two-layer networks: loss and test error against rho",
+        simulate=f"{_PRUNED_NET_FIGURES}:rho_curves", draw="figures.fig_random_pruning_rho:draw",
+        settings=_PRUNED_NET_PROFILES,
+    ),
+    Figure(
+        name="fig_random_pruning_dynamics", title="signal and noise coefficients at a mild and a large rho",
+        simulate=f"{_PRUNED_NET_FIGURES}:coefficient_dynamics", draw="figures.fig_random_pruning_dynamics:draw",
+        settings=_PRUNED_NET_PROFILES,
+    ),
+    Figure(
+        name="fig_random_pruning_phase", title="phase diagrams of test error over rho and the signal-to-noise ratio",
+        simulate=f"{_PRUNED_NET_FIGURES}:phase_diagram", draw="figures.fig_random_pruning_phase:draw",
+        settings=_PRUNED_NET_PROFILES,
+    ),
+)
+
 # ---- family K: pruning at initialisation (section K) ----
 _PRUNING_CHECKS = "simulations.pruning_checks"
 _PRUNING_FIGURES = "simulations.pruning_figures"
@@ -441,8 +505,9 @@ GATE_FIGURES: tuple[Figure, ...] = (
     ),
 )
 
-CLAIMS: tuple[Claim, ...] = (*LINEAR_CLAIMS, *ADAPTIVE_CLAIMS, *PAC_BAYES_CLAIMS, *PRUNING_CLAIMS, *GATE_CLAIMS)
-FIGURES: tuple[Figure, ...] = (*LINEAR_FIGURES, *ADAPTIVE_FIGURES, *PAC_BAYES_FIGURES, *PRUNING_FIGURES,
-                               *GATE_FIGURES)
+CLAIMS: tuple[Claim, ...] = (*LINEAR_CLAIMS, *ADAPTIVE_CLAIMS, *PAC_BAYES_CLAIMS, *PRUNED_NET_CLAIMS, *PRUNING_CLAIMS,
+                             *GATE_CLAIMS)
+FIGURES: tuple[Figure, ...] = (*LINEAR_FIGURES, *ADAPTIVE_FIGURES, *PAC_BAYES_FIGURES, *PRUNED_NET_FIGURES,
+                               *PRUNING_FIGURES, *GATE_FIGURES)
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
 FIGURES_BY_NAME = {figure.name: figure for figure in FIGURES}

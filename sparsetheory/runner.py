@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 import traceback
@@ -42,12 +43,21 @@ class ClaimOutcome:
         return self.observed == self.expected
 
 
-def run_claim(claim_id: str, profile: str, seed: int) -> ClaimOutcome:
+def accepted_options(function, options: dict | None) -> dict:
+    """The entries of `options` (the simulation backend and device) that `function` takes as keywords;
+    functions that do not take them ignore them."""
+    parameters = inspect.signature(function).parameters
+    return {key: value for key, value in (options or {}).items() if key in parameters}
+
+
+def run_claim(claim_id: str, profile: str, seed: int, options: dict | None = None) -> ClaimOutcome:
     claim = CLAIMS_BY_ID[claim_id]
     outcome = ClaimOutcome(claim_id, claim.expected)
     start = time.perf_counter()
     try:
-        outcome.records = [result.as_dict() for result in resolve(claim.check)(profile, claim_rng(seed, claim_id))]
+        check = resolve(claim.check)
+        outcome.records = [result.as_dict()
+                           for result in check(profile, claim_rng(seed, claim_id), **accepted_options(check, options))]
         if not outcome.records:
             outcome.error = "the check returned no results"
     except Exception as exc:  # a failing check is a finding to report, not a crash of the run
@@ -92,11 +102,13 @@ def _on_dask(function, tasks: list[tuple], scheduler: str, bar):
             bar.update()
 
 
-def verify(claim_ids: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
-           ) -> list[ClaimOutcome]:
-    """Run the checks of `claim_ids`; each outcome is also saved for the paper (atomically)."""
+def verify(claim_ids: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None,
+           options: dict | None = None) -> list[ClaimOutcome]:
+    """Run the checks of `claim_ids`; each outcome is also saved for the paper (atomically).
+
+    `options` (e.g. {"backend": "torch", "device": "cuda"}) reach the checks that take them."""
     outcomes = []
-    tasks = [(cid, profile, seed) for cid in claim_ids]
+    tasks = [(cid, profile, seed, options) for cid in claim_ids]
     for outcome in parallel_map(run_claim, tasks, jobs=jobs, scheduler=scheduler, label="verify"):
         save_outcome(outcome, profile, seed)
         outcomes.append(outcome)
@@ -130,40 +142,43 @@ def load_outcome(claim_id: str, profile: str, seed: int) -> ClaimOutcome | None:
     return ClaimOutcome(claim_id, CLAIMS_BY_ID[claim_id].expected, payload["records"], None, payload["seconds"])
 
 
-def verify_resuming(claim_ids: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
-                    ) -> list[ClaimOutcome]:
+def verify_resuming(claim_ids: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None,
+                    options: dict | None = None) -> list[ClaimOutcome]:
     """Like `verify`, but reuse outcomes already saved by the same check code."""
     saved = {cid: load_outcome(cid, profile, seed) for cid in claim_ids}
-    fresh = verify([cid for cid, outcome in saved.items() if outcome is None], profile, seed, jobs, scheduler)
+    fresh = verify([cid for cid, outcome in saved.items() if outcome is None], profile, seed, jobs, scheduler, options)
     by_id = {outcome.claim: outcome for outcome in fresh} | {c: o for c, o in saved.items() if o is not None}
     return [by_id[cid] for cid in claim_ids]
 
 
-def _figure_settings(name: str, profile: str, seed: int) -> dict:
-    return {"seed": seed, **FIGURES_BY_NAME[name].settings[profile]}
+def _figure_settings(name: str, profile: str, seed: int, options: dict | None = None) -> dict:
+    """The simulation's keywords; the backend options it takes are settings too, so they enter the cache key."""
+    simulate = resolve(FIGURES_BY_NAME[name].simulate)
+    return {"seed": seed, **FIGURES_BY_NAME[name].settings[profile], **accepted_options(simulate, options)}
 
 
-def simulate_figure(name: str, profile: str, seed: int) -> dict[str, np.ndarray]:
+def simulate_figure(name: str, profile: str, seed: int, options: dict | None = None) -> dict[str, np.ndarray]:
     """Run the simulation behind figure `name` (no cache: this is the unit of work sent to workers)."""
-    return resolve(FIGURES_BY_NAME[name].simulate)(**_figure_settings(name, profile, seed))
+    return resolve(FIGURES_BY_NAME[name].simulate)(**_figure_settings(name, profile, seed, options))
 
 
-def _figure_keys(cache: ResultCache, names: list[str], profile: str, seed: int) -> dict[str, str]:
-    return {name: cache.key(name, _figure_settings(name, profile, seed), resolve(FIGURES_BY_NAME[name].simulate))
-            for name in names}
+def _figure_keys(cache: ResultCache, names: list[str], profile: str, seed: int, options: dict | None = None
+                 ) -> dict[str, str]:
+    return {name: cache.key(name, _figure_settings(name, profile, seed, options),
+                            resolve(FIGURES_BY_NAME[name].simulate)) for name in names}
 
 
-def figure_results(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
-                   ) -> dict[str, dict[str, np.ndarray]]:
+def figure_results(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None,
+                   options: dict | None = None) -> dict[str, dict[str, np.ndarray]]:
     """The cached results behind each figure; missing ones are simulated in parallel and cached here."""
     cache = ResultCache(paths.results_dir())
-    keys = _figure_keys(cache, names, profile, seed)
+    keys = _figure_keys(cache, names, profile, seed, options)
     results = {name: cache.load(keys[name]) for name in names}
     missing = [name for name in names if results[name] is None]
-    tasks = [(name, profile, seed) for name in missing]
+    tasks = [(name, profile, seed, options) for name in missing]
     for name, arrays in zip(missing, parallel_map(simulate_figure, tasks, jobs=jobs, scheduler=scheduler,
                                                   label="simulate")):
-        cache.store(keys[name], arrays, _figure_settings(name, profile, seed))
+        cache.store(keys[name], arrays, _figure_settings(name, profile, seed, options))
         results[name] = cache.load(keys[name])
     return results
 
@@ -194,8 +209,8 @@ def draw_figure(name: str, results: dict[str, np.ndarray], stamp: str) -> list[P
     return written
 
 
-def draw_figures(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None
-                 ) -> list[Path]:
-    results = figure_results(names, profile, seed, jobs, scheduler)
-    keys = _figure_keys(ResultCache(paths.results_dir()), names, profile, seed)
+def draw_figures(names: list[str], profile: str, seed: int, jobs: int = 1, scheduler: str | None = None,
+                 options: dict | None = None) -> list[Path]:
+    results = figure_results(names, profile, seed, jobs, scheduler, options)
+    keys = _figure_keys(ResultCache(paths.results_dir()), names, profile, seed, options)
     return [path for name in names for path in draw_figure(name, results[name], _drawing_stamp(name, keys[name]))]

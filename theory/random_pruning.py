@@ -134,7 +134,25 @@ def derive_p4() -> Derivation:
     der.add("and, for training loss → 0 by memorisation, left of", memorisation)
     der.add("C is fitted where the simulated test error at rho = 0 crosses a stated level; c_m = c_d = 1 are the "
             "orders of magnitude drawn.")
-    der.results.update(benign_boundary=benign, learning_limit=learning, memorisation_limit=memorisation)
+    variance = derive_p2().results["mean_noise_variance"]
+    der.add("Refinement (this package). A neuron memorises ξ_i ⊙ M_r at rate ∝ (1 − rho)σ_p²d/n and the signal at rate "
+            "∝ ||μ||², so its signal coefficient is gamma = rho_bar·n||μ||²/((1 − rho)σ_p²d) for noise coefficients "
+            "rho_bar; the memorised direction a = Σ_i rho_bar ξ_i/((1 − rho)σ_p²d) has ||a||² = n rho_bar²/((1 − rho)²σ_p²d) "
+            "and the neuron-averaged test-noise output the variance σ_p²||a||²·v(rho) of P2, with", variance)
+    ratio = sp.simplify((n * mu_norm**2 / ((1 - rho) * sigma_p**2 * d)) ** 2
+                        / (n / ((1 - rho) ** 2 * sigma_p**2 * d) * sigma_p**2 * variance))
+    der.add("The squared ratio of the signal output to the noise output's standard deviation is", ratio)
+    preserving = sp.simplify(C * variance / variance.subs(rho, 0))
+    _require_zero(sp.simplify(ratio.subs(mu_norm, sigma_p * (preserving * d / n) ** sp.Rational(1, 4)))
+                  - C, "refined boundary")
+    der.add("which equals C on the refined boundary of signal-preserving masks", sp.Eq(kappa, preserving))
+    random = sp.simplify(preserving / _bernoulli_moment(1) ** 2)
+    der.add("Under fully random masks only a fraction 1 − rho of the neurons carry the signal, dividing the signal "
+            "output by 1 − rho and the statistic it needs by (1 − rho)²", sp.Eq(kappa, random))
+    der.add("For large m the first is C(1 − rho)² and the second C: the improvement over rho comes from the "
+            "decorrelation of the neurons' noise outputs, which a fully random mask pays back in lost signal.")
+    der.results.update(benign_boundary=benign, learning_limit=learning, memorisation_limit=memorisation,
+                       preserving_boundary=sp.Eq(kappa, preserving), random_boundary=sp.Eq(kappa, random))
     return der
 
 
@@ -169,6 +187,16 @@ def signal_norm_for(statistic, n_samples, dimension, noise_sd=1.0):
     if np.any(statistic <= 0):
         raise ValueError("statistic must be > 0")
     return real_values(noise_sd, "noise_sd") * (statistic / snr_statistic(n_samples, dimension, 1.0, 1.0)) ** 0.25
+
+
+def refined_boundary(rho_values, width, constant, preserving: bool):
+    """κ*(ρ) = C·v(ρ) for signal-preserving masks and C·v(ρ)/(1 − ρ)² for fully random ones, with
+    v(ρ) = (1 − ρ)(1 + (m − 1)(1 − ρ))/m the decorrelated noise-output variance (`derive_p4`)."""
+    constant = real_values(constant, "constant")
+    if np.any(constant <= 0):
+        raise ValueError(f"constant must be > 0, got {constant}")
+    variance = noise_output_variance(rho_values, width)
+    return constant * (variance if preserving else variance / (1 - _pruning_fraction(rho_values)) ** 2)
 
 
 def no_signal_probability(rho_values, width):
