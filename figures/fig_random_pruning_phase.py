@@ -1,7 +1,8 @@
 """Figure (P4): phase diagrams of the test error over the pruning fraction ρ and the statistic κ = n‖μ‖⁴/(σ_p⁴d).
 
 One panel per mask setting: the mean test error over seeds (colour), the empirical boundary where it crosses
-the stated level (white dots), the predicted benign boundary κ = C(1 − ρ) with C fitted at ρ = 0 (black),
+the stated level (white dots), the predicted benign boundary κ = C(1 − ρ) with C fitted at ρ = 0 (black) and its refinement for the
+setting (dashed, `theory.random_pruning.refined_boundary`),
 the learning limit ρ = 1 − 1/m (dotted) and the memorisation limit ρ = 1 − n/d (dash-dotted).
 """
 
@@ -11,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from figures.style import style
-from theory.random_pruning import benign_boundary
+from theory.random_pruning import benign_boundary, refined_boundary
 
 TITLES = ("fully random mask", "signal-preserving mask")
 
@@ -30,6 +31,8 @@ def draw(results: dict[str, np.ndarray]) -> Figure:
                     label=f"test error = {float(results['level']):g}")
             if np.isfinite(constant):
                 ax.plot(fine, benign_boundary(fine, constant), color="black", label="C(1 − ρ), C fitted at ρ = 0")
+                ax.plot(fine, refined_boundary(fine, float(results["m"]), constant, index == 1), color="black",
+                        ls="--", label="refined boundary (same C)")
             ax.axvline(1 - 1 / float(results["m"]), color="black", ls=":", label="ρ = 1 − 1/m")
             ax.axvline(1 - float(results["n"]) / float(results["d"]), color="black", ls="-.", label="ρ = 1 − n/d")
             ax.set(yscale="log", xlabel="pruning fraction ρ", title=TITLES[index], ylim=(kappas[0], kappas[-1]))
