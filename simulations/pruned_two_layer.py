@@ -140,7 +140,9 @@ def _loss_and_gradient(V, masks, patches, y, q: float, ops: Ops):
     signal_weight = (_activation_slope(signal, q, ops) * coefficient * y[..., None, None, :]).sum(axis=-1)
     weights = ops.concat([signal_weight[..., None], _activation_slope(noise, q, ops) * coefficient], axis=-1)
     loss = ops.softplus(-y * f).mean(axis=-1)
-    return loss, masks * _times(weights, patches[0]), signal, noise, f
+    gradient = _times(weights, patches[0])
+    gradient *= masks  # in place: the batch's largest arrays are not allocated again
+    return loss, gradient, signal, noise, f
 
 
 def network_output(V, mu, y, xi, q: float = 1.0, ops: Ops = NUMPY_OPS):
@@ -156,9 +158,10 @@ def loss_and_gradient(W, masks, mu, y, xi, q: float = 1.0, ops: Ops = NUMPY_OPS)
 
 
 def record_steps(steps: int, records: int) -> np.ndarray:
-    """Step 0 and `records` roughly geometrically spaced steps up to `steps` (distinct, increasing)."""
+    """Step 0, up to `records` geometrically spaced steps in [1, steps] and the last step (distinct, increasing)."""
     steps, records = _positive_int(steps, "steps"), _positive_int(records, "records")
-    return np.unique(np.concatenate([[0], np.round(np.geomspace(1, steps, records)).astype(int)]))
+    spaced = np.round(np.geomspace(1, steps, records)).astype(int)
+    return np.unique(np.concatenate([[0], spaced, [steps]]))
 
 
 def _check_data(mu, y, xi, network_shape: tuple[int, ...], name: str):
@@ -225,7 +228,8 @@ def train(W0, masks, mu, y, xi, *, lr: float, steps: int, records: int = 10, q: 
                 traces["signal"].append(sign[:, None] * (W * mu).sum(axis=-1))
                 traces["noise"].append((noise * same_class).sum(axis=-1) / same_class.sum(axis=-1))
             if t < at[-1]:
-                W = W - lr * gradient
+                gradient *= lr
+                W -= gradient
     result = {name: np.stack([ops.to_numpy(a) for a in values]) for name, values in traces.items() if values}
     return result | {"steps": at, "weights": ops.to_numpy(W)}
 

@@ -50,7 +50,7 @@ def check_p1(profile: str, rng, backend: str = "numpy", device: str = "auto"):
     return [
         _sympy_record("P1", derive_p1),
         at_most("P1", "loss", f"final training loss, largest upper limit over rho ≤ {rho_max:g} and both settings "
-                f"(κ = {float(sweep['kappa']):g})", "statistic", LOSS_LEVEL, confidence_limit(loss, level).max()),
+                f"(kappa = {float(sweep['kappa']):g})", "statistic", LOSS_LEVEL, confidence_limit(loss, level).max()),
         at_most("P1", "error", f"test error, largest upper limit over rho ≤ {rho_max:g} and both settings",
                 "statistic", ERROR_LEVEL, confidence_limit(error, level).max()),
     ]
@@ -143,7 +143,7 @@ def check_p4(profile: str, rng, backend: str = "numpy", device: str = "auto"):
         tolerance = mc_tolerance(np.nanstd(replicas, ddof=1)) if np.isfinite(replicas).sum() > 1 else 0.0
         refined = np.where(np.isfinite(empirical), refined_boundary(rhos, int(grid["m"]), 1.0, name == "preserving"),
                            np.nan)
-        results.append(close("P4", f"{name}-exponent", f"{name} masks: exponent a of the boundary κ_c ∝ (1 − rho)^a "
+        results.append(close("P4", f"{name}-exponent", f"{name} masks: exponent a of the boundary kappa_c = C(1 − rho)^a "
                              f"(test error {CROSSING_LEVEL:g}) vs [Y]'s a = 1; bootstrap se over seeds", "statistic",
                              1.0, exponent, tolerance))
         results.append(close("P4", f"{name}-refined", f"{name} masks: the same exponent vs the refined boundary "

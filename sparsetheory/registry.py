@@ -349,7 +349,7 @@ PRUNED_NET_CLAIMS: tuple[Claim, ...] = (
         expected=NOT_REPRODUCED,  # reproduced with signal-preserving masks; fully random masks: the error rises
     ),
     Claim(
-        id="P3", family="P", title="at large rho the network memorises noise: training loss → 0, test error ≈ 1/2",
+        id="P3", family="P", title="at large rho the network memorises noise: training loss → 0, test error about 1/2",
         statement="[Y]: for large rho the training loss still → 0 while the test error is ≈ 1/2; here the networks in "
                   "which no neuron keeps the signal (probability rho^(2m)) keep signal coefficients exactly 0 and "
                   "have test error 1/2 while their noise coefficients grow",
@@ -357,7 +357,7 @@ PRUNED_NET_CLAIMS: tuple[Claim, ...] = (
         tolerance=_PRUNED_NET_RULE, figure="fig_random_pruning_dynamics", section="random_pruning",
     ),
     Claim(
-        id="P4", family="P", title="phase diagram over rho and the signal-to-noise ratio follows κ = C(1 − rho)",
+        id="P4", family="P", title="phase diagram over rho and the signal-to-noise ratio follows kappa = C(1 − rho)",
         statement="the boundary where the test error crosses 0.1 in (rho, κ) scales as κ_c ∝ (1 − rho)^a with the "
                   "theory's a = 1, in both mask settings",
         derive=f"{_PRUNED_NET_THEORY}:derive_p4", check=f"{_PRUNED_NET_CHECKS}:check_p4",

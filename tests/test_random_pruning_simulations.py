@@ -182,3 +182,9 @@ def test_checks_run_at_tiny_size(check, seed):
     results = check("tiny", np.random.default_rng(seed))
     assert results and all(isinstance(result, CheckResult) for result in results)
     assert results[0].key == "sympy" and results[0].passed
+
+
+@pytest.mark.parametrize("steps, records", [(1, 1), (200, 1), (200, 6), (7, 20)])
+def test_record_steps_start_at_zero_and_end_at_the_last_step(steps, records):
+    at = net.record_steps(steps, records)
+    assert at[0] == 0 and at[-1] == steps and np.all(np.diff(at) > 0) and len(at) <= records + 2
