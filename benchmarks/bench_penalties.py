@@ -17,8 +17,6 @@ Times are the minimum over --repeats runs; the median is printed beside it.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from scipy.optimize import minimize_scalar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from common import positive_int, print_table, timed  # noqa: E402
+from common import positive_int, print_machine, print_table, timed  # noqa: E402
 
 from theory.penalties import SCALAR_FAMILIES, get_penalty  # noqa: E402
 
@@ -61,9 +59,7 @@ def main(argv=None) -> int:
 
     print(f"penalty benchmark: {args.points} points, scalar baseline on {subset.size} points scaled, "
           f"repeats = {args.repeats} (times: min, median)")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}; 1-minute load average {load:.2f}")
+    print_machine()
     print()
     header = ("family", "omega [s]", "eta_hat [s]", "scalar, scaled [s]", "speed-up", "max |ΔΩ|", f"≤ {TARGET_SECONDS:g} s")
     rows = []
