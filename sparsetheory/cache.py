@@ -3,7 +3,9 @@
 The key hashes the simulation's name, its settings (seed included) and the source of the
 module that computes it, so editing a simulation recomputes it while editing a figure
 does not. Both files are written atomically (temporary file + rename, sidecar last);
-a missing, partial or corrupted entry is recomputed.
+the sidecar records the SHA-256 of the .npz. An entry without a sidecar (an unfinished
+write) is recomputed silently; one whose .npz is unreadable or fails its checksum is
+recomputed with a warning.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import warnings
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -53,6 +56,10 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def atomic_write(path: Path, write: Callable[[Any], None], mode: str) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -81,15 +88,21 @@ class ResultCache:
         return self.directory / f"{key}.npz", self.directory / f"{key}.json"
 
     def load(self, key: str) -> Arrays | None:
-        """The cached arrays, or None when the entry is missing, partial or unreadable."""
+        """The cached arrays, or None when the entry is missing, partial or corrupted (with a warning)."""
         data_path, meta_path = self.paths(key)
         try:
             meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            return None
+        try:
+            if meta.get("sha256") != file_sha256(data_path):
+                raise ValueError("checksum mismatch")
             with np.load(data_path, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            return None
-        if meta.get("key") != key or sorted(arrays) != sorted(meta.get("arrays", [])):
+            if meta.get("key") != key or sorted(arrays) != sorted(meta.get("arrays", [])):
+                raise ValueError("sidecar does not describe the arrays")
+        except (OSError, ValueError, KeyError, EOFError, AttributeError, zipfile.BadZipFile) as exc:
+            warnings.warn(f"corrupted cache entry {data_path.name} ({exc}); recomputing", stacklevel=2)
             return None
         return arrays
 
@@ -101,6 +114,7 @@ class ResultCache:
         data_path, meta_path = self.paths(key)
         arrays = {name: np.asarray(value) for name, value in arrays.items()}
         atomic_write(data_path, lambda handle: np.savez(handle, **arrays), "wb")
-        meta = {"key": key, "settings": settings, "arrays": sorted(arrays), "seed": settings.get("seed"),
+        meta = {"key": key, "settings": settings, "arrays": sorted(arrays), "sha256": file_sha256(data_path),
+                "seed": settings.get("seed"),
                 "versions": _package_versions(), "code_version": code_version()}
         atomic_write(meta_path, lambda handle: handle.write(json.dumps(meta, indent=2, default=str)), "w")

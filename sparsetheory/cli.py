@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="run the claims' checks and print a table")
     verify.add_argument("ids", nargs="*", metavar="ID", help="claim ids (default: all)")
     verify.add_argument("--json", type=Path, metavar="PATH", help="also write the records as JSON")
+    verify.add_argument("--resume", action="store_true",
+                        help="reuse the outcomes an interrupted run saved with the same check code")
     _common(verify)
     _backend_options(verify)
 
@@ -167,12 +169,13 @@ def _records(outcomes) -> list[dict]:
 
 
 def cmd_verify(args) -> int:
-    from sparsetheory.runner import verify
+    from sparsetheory.runner import verify, verify_resuming
 
     ids = _known(args.ids, CLAIMS_BY_ID, "claim id")
     if args.json is not None:
         _writable_file(args.json)
-    outcomes = verify(ids, args.profile, args.seed, args.jobs, _scheduler(args), _backend(args))
+    outcomes = (verify_resuming if args.resume else verify)(ids, args.profile, args.seed, args.jobs, _scheduler(args),
+                                                            _backend(args))
     print_table(outcomes)
     if args.json is not None:
         args.json.write_text(json.dumps(_records(outcomes), indent=1))
@@ -227,5 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("sparsetheory: interrupted; finished results are cached and a rerun resumes", file=sys.stderr)
+        print("sparsetheory: interrupted; finished results are saved and a rerun resumes "
+              "(verify: --resume)", file=sys.stderr)
         return 130
+    except OSError as exc:  # e.g. an unwritable SPARSETHEORY_ROOT or a full disk
+        print(f"sparsetheory: error: {exc}", file=sys.stderr)
+        return 1

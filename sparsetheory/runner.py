@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import signal
 import time
 import traceback
 import zlib
@@ -84,12 +85,21 @@ def parallel_map(function, tasks: list[tuple], *, jobs: int = 1, scheduler: str 
                 yield function(*task)
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                                       initializer=_ignore_interrupts)
+            try:
                 for result in pool.map(function, *zip(*tasks)):
                     yield result
                     bar.update()
+            finally:  # on Ctrl-C the parent stops: queued tasks are dropped, running ones finish
+                pool.shutdown(cancel_futures=True)
     finally:
         bar.close()
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C (sent to the whole process group) to the parent, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _on_dask(function, tasks: list[tuple], scheduler: str, bar):

@@ -38,8 +38,8 @@ def dropout_optimal_weights(X, y, keep) -> np.ndarray:
     X, y = design_and_labels(X, y)
     gram = X.T @ X + np.diag(ridge_strengths(X, keep))
     if np.linalg.cond(gram) * np.finfo(np.float64).eps > 1:
-        raise ValueError("XᵀX + diag(λ) is singular (keep = 1 on weights whose columns are linearly "
-                         "dependent): the minimiser is not unique; use keep < 1")
+        raise ValueError("X has linearly dependent (or badly scaled) columns where keep = 1, so "
+                         "XᵀX + diag(λ) is singular and the minimiser is not unique; use keep < 1")
     return np.linalg.solve(gram, X.T @ y)
 
 

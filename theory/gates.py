@@ -48,6 +48,7 @@ from scipy.integrate import quad, quad_vec
 from scipy.special import erf, expit, log_ndtr, logit, ndtri
 
 from theory.derivation import Derivation
+from theory.validation import broadcast, finite_result, real_scalar
 
 BETA, GAMMA, ZETA = 2 / 3, -0.1, 1.1
 
@@ -85,6 +86,7 @@ PROFILE_TAIL = 1e-16  # the profile grid spans P(z ≠ 0) ≥ PROFILE_TAIL to P(
 PROFILE_POINTS = 2001
 REFINE_STENCILS = (1e-2, 1e-3, 1e-4, 1e-4)  # Newton refinement of profile minima (`_refine`)
 EPS = float(np.finfo(np.float64).eps)
+MAX_PROFILE_BETA = 100.0  # the profile's grid of ln α spans a width ∝ β: cost grows with β
 MIN_SCALED_WEIGHT = 1e-12  # ω(u) is computed for u = 0 and u ≥ this
 
 
@@ -113,10 +115,7 @@ def _positive(value, name: str) -> np.ndarray:
 def _stretch(gamma, zeta, *, strict: bool) -> tuple[float, float]:
     """The stretch interval (γ, ζ): γ < 0 and ζ > 1 when `strict` (else exact 0s and 1s are impossible),
     γ ≤ 0 and ζ ≥ 1 otherwise."""
-    gamma, zeta = (_real(value, name) for value, name in ((gamma, "gamma"), (zeta, "zeta")))
-    if gamma.ndim or zeta.ndim:
-        raise ValueError("gamma and zeta must be scalars")
-    gamma, zeta = float(gamma), float(zeta)
+    gamma, zeta = real_scalar(gamma, "gamma"), real_scalar(zeta, "zeta")
     if not (gamma < 0 if strict else gamma <= 0):
         raise ValueError(f"gamma must be {'<' if strict else '≤'} 0, got {gamma}")
     if not (zeta > 1 if strict else zeta >= 1):
@@ -273,7 +272,7 @@ GAUSSIAN_GATE = ClippedGate("normal", "identity", 0.0, 1.0)
 
 def _hard_concrete(log_alpha, beta, gamma, zeta):
     log_alpha = _real(log_alpha, "log_alpha")
-    beta = float(_positive(beta, "beta"))
+    beta = real_scalar(beta, "beta", 0.0, low_open=True)
     gamma, zeta = _stretch(gamma, zeta, strict=True)
     return log_alpha, beta, gamma, zeta
 
@@ -317,19 +316,21 @@ def hard_concrete_moments(log_alpha, beta=BETA, gamma=GAMMA, zeta=ZETA) -> GateM
 def hard_concrete_gate(noise, log_alpha, beta=BETA, gamma=GAMMA, zeta=ZETA) -> np.ndarray:
     """z = min(1, max(0, σ((E + ln α)/β)(ζ − γ) + γ)) for logistic noise E = ln u − ln(1 − u)."""
     log_alpha, beta, gamma, zeta = _hard_concrete(log_alpha, beta, gamma, zeta)
+    noise, log_alpha = broadcast(noise=_real(noise, "noise"), log_alpha=log_alpha)
     return hard_concrete_gate_family(gamma, zeta).value(noise, log_alpha / beta, 1 / beta)
 
 
 def hard_concrete_gate_grad(noise, log_alpha, beta=BETA, gamma=GAMMA, zeta=ZETA) -> np.ndarray:
     """∂z/∂ln α = (ζ − γ)·s(1 − s)/β on 0 < z < 1 (s = σ((E + ln α)/β)), 0 where clipped."""
     log_alpha, beta, gamma, zeta = _hard_concrete(log_alpha, beta, gamma, zeta)
+    noise, log_alpha = broadcast(noise=_real(noise, "noise"), log_alpha=log_alpha)
     return hard_concrete_gate_family(gamma, zeta).value_grad(noise, log_alpha / beta, 1 / beta) / beta
 
 
 def hard_concrete_gate_and_grad(noise, log_alpha, beta=BETA, gamma=GAMMA, zeta=ZETA):
     """(z, ∂z/∂ln α) in one pass: `hard_concrete_gate` and `hard_concrete_gate_grad` for training loops."""
-    noise = _real(noise, "noise")
     log_alpha, beta, gamma, zeta = _hard_concrete(log_alpha, beta, gamma, zeta)
+    noise, log_alpha = broadcast(noise=_real(noise, "noise"), log_alpha=log_alpha)
     s = expit((noise + log_alpha) / beta)
     pre = gamma + (zeta - gamma) * s
     inside = (pre > 0) & (pre < 1)
@@ -353,6 +354,7 @@ def hard_concrete_zero_slope(beta=BETA, gamma=GAMMA, zeta=ZETA) -> float:
     beyond the threshold is exponential), so κ ≈ m₂/(m₁²π) and min_π [u²κ + π] = 2u√m₂/m₁.
     """
     _, beta, gamma, zeta = _hard_concrete(0.0, beta, gamma, zeta)
+    _profile_beta(beta)
 
     def survival(v):
         return ((-gamma) * (zeta - v) / (zeta * (v - gamma))) ** beta
@@ -372,22 +374,27 @@ def gaussian_gate_moments(mu, sigma) -> tuple[np.ndarray, np.ndarray, np.ndarray
     E z = μ[Φ(a₁) − Φ(a₀)] + σ[φ(a₀) − φ(a₁)] + 1 − Φ(a₁),
     E z² = (μ² + σ²)[Φ(a₁) − Φ(a₀)] + σ[μφ(a₀) − (1 + μ)φ(a₁)] + 1 − Φ(a₁).
     """
-    mu, sigma = np.broadcast_arrays(_real(mu, "mu"), _positive(sigma, "sigma"))
-    return tuple(np.broadcast_to(f(mu, sigma), mu.shape).astype(np.float64) for f in _gaussian_closed_forms())
+    mu, sigma = broadcast(mu=_real(mu, "mu"), sigma=_positive(sigma, "sigma"))
+    return tuple(finite_result(np.broadcast_to(f(mu, sigma), mu.shape).astype(np.float64), "mu and sigma")
+                 for f in _gaussian_closed_forms())
 
 
-def _groups(groups, n_groups: int) -> np.ndarray:
+def _groups(groups, n_groups: int, source: str) -> np.ndarray:
+    """Group labels in [0, n_groups), with n_groups taken from `source` (named in the error)."""
     groups = np.asarray(groups)
     if groups.ndim != 1 or not np.issubdtype(groups.dtype, np.integer):
         raise TypeError("groups must be a 1-D integer array of group labels")
     if groups.size and (groups.min() < 0 or groups.max() >= n_groups):
-        raise ValueError(f"groups must hold labels in [0, {n_groups}), got [{groups.min()}, {groups.max()}]")
+        raise ValueError(f"groups must hold labels in [0, {n_groups}) ({source}), "
+                         f"got [{groups.min()}, {groups.max()}]")
     return groups
 
 
 def group_sizes(groups, n_groups: int) -> np.ndarray:
     """|g| for each of `n_groups` groups; groups[j] is the group of parameter j."""
-    return np.bincount(_groups(groups, n_groups), minlength=n_groups)
+    if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
+        raise ValueError(f"n_groups must be an integer ≥ 1, got {n_groups!r}")
+    return np.bincount(_groups(groups, n_groups, "n_groups"), minlength=n_groups)
 
 
 def group_l0_surrogate(prob_nonzero, groups) -> np.ndarray:
@@ -398,7 +405,8 @@ def group_l0_surrogate(prob_nonzero, groups) -> np.ndarray:
     prob_nonzero = _real(prob_nonzero, "prob_nonzero")
     if prob_nonzero.ndim < 1 or np.any((prob_nonzero < 0) | (prob_nonzero > 1)):
         raise ValueError("prob_nonzero must be an array (groups on the last axis) of values in [0, 1]")
-    return prob_nonzero @ group_sizes(groups, prob_nonzero.shape[-1])
+    n_groups = prob_nonzero.shape[-1]
+    return prob_nonzero @ np.bincount(_groups(groups, n_groups, "the last axis of prob_nonzero"), minlength=n_groups)
 
 
 def expand_group_gates(gates, groups) -> np.ndarray:
@@ -406,7 +414,7 @@ def expand_group_gates(gates, groups) -> np.ndarray:
     gates = _real(gates, "gates")
     if gates.ndim < 1:
         raise ValueError("gates must have the groups on its last axis")
-    return gates[..., _groups(groups, gates.shape[-1])]
+    return gates[..., _groups(groups, gates.shape[-1], "the last axis of gates")]
 
 
 # --------------------------------------------------------------------------- effective penalty (G3)
@@ -470,9 +478,16 @@ def _refine(objective, center: np.ndarray):
     return center, 2 * np.abs(step) + np.max(errors, axis=1) / (d * curvature), curvature
 
 
+def _profile_beta(beta: float) -> None:
+    if beta > MAX_PROFILE_BETA:
+        raise ValueError(f"beta must be ≤ {MAX_PROFILE_BETA:g} for the penalty profile (its grid grows with beta), "
+                         f"got {beta}")
+
+
 @functools.cache
 def _profile(beta: float, gamma: float, zeta: float) -> _Profile:
     """π(ln α) and κ(ln α) on a grid from P(z ≠ 0) = PROFILE_TAIL to P(z = 1) = 1 − 1e-12, plus constants."""
+    _profile_beta(beta)
     low = beta * np.log(-gamma / zeta) + logit(PROFILE_TAIL)
     high = beta * np.log((1 - gamma) / (zeta - 1)) - logit(1e-12)
     grid = np.linspace(low, high, PROFILE_POINTS)
@@ -484,7 +499,11 @@ def _profile(beta: float, gamma: float, zeta: float) -> _Profile:
         return -zero / kappa, zero / kappa * (error / kappa + 4 * EPS)
 
     best = np.array([grid[np.argmax(hard_concrete_prob_zero(grid, beta, gamma, zeta) / kappa)]])
-    plateau_log_alpha, _, _ = _refine(negative_ratio, best)
+    try:
+        plateau_log_alpha, _, _ = _refine(negative_ratio, best)
+    except ArithmeticError as exc:
+        raise ValueError(f"beta, gamma, zeta = {beta}, {gamma}, {zeta} are outside the range this profile "
+                         f"supports: {exc}") from None
     constants = PenaltyConstants(float(np.sqrt(-negative_ratio(plateau_log_alpha)[0][0])),
                                  float(plateau_log_alpha[0]), hard_concrete_zero_slope(beta, gamma, zeta))
     return _Profile(grid, hard_concrete_prob_nonzero(grid, beta, gamma, zeta), kappa, constants)
@@ -505,7 +524,8 @@ def scaled_gate_penalty(u, beta=BETA, gamma=GAMMA, zeta=ZETA) -> ProfileMinimum:
     """
     u = np.abs(_real(u, "u"))
     if np.any((u > 0) & (u < MIN_SCALED_WEIGHT)):
-        raise ValueError(f"u must be 0 or at least {MIN_SCALED_WEIGHT} (below it the minimiser leaves the grid)")
+        raise ValueError(f"u (= |w|·√(energy/lam) for the unscaled penalty) must be 0 or at least "
+                         f"{MIN_SCALED_WEIGHT} (below it the minimiser leaves the grid)")
     _, beta, gamma, zeta = _hard_concrete(0.0, beta, gamma, zeta)
     profile = _profile(beta, gamma, zeta)
     plateau = u >= profile.constants.plateau_start
@@ -534,7 +554,7 @@ def scaled_gate_penalty(u, beta=BETA, gamma=GAMMA, zeta=ZETA) -> ProfileMinimum:
 def hard_concrete_penalty(w, lam, energy=1.0, beta=BETA, gamma=GAMMA, zeta=ZETA) -> np.ndarray:
     """Ω(w) = λ·ω(|w|√(e/λ)): the penalty on the mean weight w = θ·E z left by profiling out ln α."""
     w = _real(w, "w")
-    lam, energy = float(_positive(lam, "lam")), float(_positive(energy, "energy"))
+    lam, energy = real_scalar(lam, "lam", 0.0, low_open=True), real_scalar(energy, "energy", 0.0, low_open=True)
     return lam * scaled_gate_penalty(np.abs(w) * np.sqrt(energy / lam), beta, gamma, zeta).omega
 
 
@@ -545,7 +565,7 @@ def hard_concrete_keep_rate(w, lam, energy=1.0, beta=BETA, gamma=GAMMA, zeta=ZET
     and 1 on the plateau |w| ≥ u_max√(λ/e).
     """
     w = _real(w, "w")
-    lam, energy = float(_positive(lam, "lam")), float(_positive(energy, "energy"))
+    lam, energy = real_scalar(lam, "lam", 0.0, low_open=True), real_scalar(energy, "energy", 0.0, low_open=True)
     log_alpha_hat = scaled_gate_penalty(np.abs(w) * np.sqrt(energy / lam), beta, gamma, zeta).log_alpha
     keep = np.where(np.isposinf(log_alpha_hat), 1.0, 0.0)
     finite = np.isfinite(log_alpha_hat)
@@ -560,7 +580,7 @@ def orthogonal_gate_support(alignment, lam, energy=1.0) -> np.ndarray:
     and π/r = E[z²|z ≠ 0]/E[z|z ≠ 0]² ≥ 1 tends to 1 as ln α → ∞: pruning (value e â²) loses iff e â² > λ.
     """
     alignment = _real(alignment, "alignment")
-    lam, energy = float(_positive(lam, "lam")), float(_positive(energy, "energy"))
+    lam, energy = real_scalar(lam, "lam", 0.0, low_open=True), real_scalar(energy, "energy", 0.0, low_open=True)
     return energy * alignment**2 > lam
 
 

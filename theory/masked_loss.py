@@ -123,6 +123,8 @@ def numeric_moments(kind: str):
 
 def expected_loss(X, y, w, keep, kind: str) -> float:
     """E_m L((s⊙m)⊙w) = (1/n)[||y − X(μ⊙w)||² + Σ_j v_j w_j² ||x_j||²] (see module docstring)."""
+    if kind not in SCALES:
+        raise ValueError(f"kind must be one of {', '.join(SCALES)}; got {kind!r}")
     X, y, w = linear_problem(X, y, w)
     keep = keep_probabilities(keep, X.shape[1], allow_zero=(kind == "mask"))
     mean_of, var_of = numeric_moments(kind)

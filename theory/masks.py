@@ -17,7 +17,7 @@ import sympy as sp
 
 from theory.derivation import Derivation, Step
 from theory.masked_loss import G_JJ, P_J, W_J, derive_expected_loss, expected_loss
-from theory.validation import keep_probabilities, linear_problem, real_array
+from theory.validation import finite_result, keep_probabilities, linear_problem, real_array
 
 C_J = sp.Symbol("c_j", real=True)  # x_jᵀr: correlation of feature j with the residual of the others
 N = sp.Symbol("n", positive=True)
@@ -38,7 +38,7 @@ def expected_mask_loss_grad(X, y, w, keep) -> np.ndarray:
     keep = keep_probabilities(keep, X.shape[1], allow_zero=True)
     residual = y - X @ (keep * w)
     energy = np.einsum("ij,ij->j", X, X)
-    return (-2 * w * (X.T @ residual) + (1 - 2 * keep) * w**2 * energy) / X.shape[0]
+    return finite_result((-2 * w * (X.T @ residual) + (1 - 2 * keep) * w**2 * energy) / X.shape[0], "X, y and w")
 
 
 def theta_form(X, y, w, keep) -> float:
@@ -48,7 +48,8 @@ def theta_form(X, y, w, keep) -> float:
     energy = np.einsum("ij,ij->j", X, X)
     fitted = X @ theta
     off_diagonal = fitted @ fitted - np.sum(energy * theta**2)
-    return float(y @ y - 2 * theta @ (X.T @ y) + off_diagonal + np.sum(energy * np.abs(w) * np.abs(theta)))
+    return finite_result(float(y @ y - 2 * theta @ (X.T @ y) + off_diagonal
+                               + np.sum(energy * np.abs(w) * np.abs(theta))), "X, y and w")
 
 
 def orthogonal_keep_rule(w, alignment) -> np.ndarray:

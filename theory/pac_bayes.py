@@ -34,7 +34,7 @@ import sympy as sp
 from sympy.stats import Normal, cdf
 
 from theory.derivation import Derivation
-from theory.validation import real_values
+from theory.validation import broadcast, real_values
 
 EPS = float(np.finfo(np.float64).eps)
 CATONI_GRID = 2.0 ** np.arange(-5.0, 5.5, 0.5)  # C = 2^-5, 2^-4.5, ..., 2^5: 21 values
@@ -112,7 +112,7 @@ def kl_bernoulli(q, p):
     q, p ∈ [0, 1] broadcast together. Exact conventions 0 ln 0 = 0: kl(0‖p) = −ln(1 − p),
     kl(1‖p) = −ln p; +inf where p ∈ {0, 1} and q ≠ p.
     """
-    q, p = np.broadcast_arrays(_probability(q, "q"), _probability(p, "p"))
+    q, p = broadcast(q=_probability(q, "q"), p=_probability(p, "p"))
     return _out(_kl(q, p))
 
 
@@ -122,7 +122,7 @@ def kl_product_bernoulli(p, q):
     p (posterior keep probabilities) and q (prior keep probabilities) in [0, 1], broadcast together,
     with at least one axis. +inf when some q_j ∈ {0, 1} differs from p_j.
     """
-    p, q = np.broadcast_arrays(_probability(p, "p"), _probability(q, "q"))
+    p, q = broadcast(p=_probability(p, "p"), q=_probability(q, "q"))
     if p.ndim < 1:
         raise ValueError("p and q must have at least one axis (the weights j), got scalars")
     return _out(np.sum(_kl(p, q), axis=-1))
@@ -151,7 +151,7 @@ def kl_gaussian_diag(mu_q, sigma_q, mu_p, sigma_p):
     mu_p = _in_range(mu_p, "mu_p", -np.inf, np.inf, low_open=True, high_open=True)
     sigma_q = _in_range(sigma_q, "sigma_q", 0.0, np.inf, low_open=True, high_open=True)
     sigma_p = _in_range(sigma_p, "sigma_p", 0.0, np.inf, low_open=True, high_open=True)
-    mu_q, sigma_q, mu_p, sigma_p = np.broadcast_arrays(mu_q, sigma_q, mu_p, sigma_p)
+    mu_q, sigma_q, mu_p, sigma_p = broadcast(mu_q=mu_q, sigma_q=sigma_q, mu_p=mu_p, sigma_p=sigma_p)
     if mu_q.ndim < 1:
         raise ValueError("the means and standard deviations must have at least one axis, got scalars")
     log_ratio = 2 * (np.log(sigma_q) - np.log(sigma_p))
@@ -255,7 +255,7 @@ def _kl_root(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, n
 def _inverse_arguments(q, c):
     q = _probability(q, "q")
     c = _in_range(c, "c", 0.0, np.inf)
-    q, c = np.broadcast_arrays(q, c)
+    q, c = broadcast(q=q, c=c)
     return q.ravel(), np.minimum(c, np.finfo(np.float64).max).ravel(), q.shape
 
 
@@ -290,8 +290,8 @@ def kl_inverse_lower(q, c):
 
 
 def _bound_arguments(emp_risk, kl, n, delta):
-    return np.broadcast_arrays(_probability(emp_risk, "emp_risk"), _divergence(kl, "kl"),
-                               _sample_size(n, "n"), _confidence(delta, "delta"))
+    return broadcast(emp_risk=_probability(emp_risk, "emp_risk"), kl=_divergence(kl, "kl"),
+                     n=_sample_size(n, "n"), delta=_confidence(delta, "delta"))
 
 
 def complexity(kl, n, delta):
@@ -378,6 +378,8 @@ def mc_seeger_bound(emp_risk_mc, n_samples, kl, n, delta_pb, delta_mc):
     """The certified bound of a stochastic predictor estimated by Monte Carlo (B3), at confidence
     1 − δ_PB − δ_MC (union bound):  L(Q) ≤ kl⁻¹(kl⁻¹(L̂_M, ln(2/δ_MC)/M), (KL + ln(2√n/δ_PB))/n).
     kl⁻¹(q, c) is increasing in q, so the Seeger bound at an upper bound on L̂_S(Q) is a bound."""
+    _confidence(delta_pb, "delta_pb")
+    _confidence(delta_mc, "delta_mc")
     return seeger_bound(mc_risk_bound(emp_risk_mc, n_samples, delta_mc), kl, n, delta_pb)
 
 

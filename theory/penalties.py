@@ -576,7 +576,7 @@ SCALAR_FAMILIES = tuple(name for name in FAMILIES if name != "topk")
 def get_penalty(name: str, **params) -> Penalty:
     """The penalty family `name` (see the module docstring) with the given parameters."""
     if name not in FAMILIES:
-        raise ValueError(f"unknown penalty {name!r}; valid names: {', '.join(FAMILIES)}")
+        raise ValueError(f"unknown penalty name {name!r}; valid names: {', '.join(FAMILIES)}")
     cls = FAMILIES[name]
     valid = tuple(inspect.signature(cls).parameters)
     unknown = sorted(set(params) - set(valid))

@@ -18,6 +18,8 @@ import functools
 import numpy as np
 from scipy.special import dawsn, expit
 
+from theory.validation import finite_result, real_scalar, real_values
+
 QUADRATURE_NODES = 64
 DAWSON_SPLIT = (4.0, 8.0)  # quadrature in x below 4, in ln x on (4, 8), asymptotic series from 8
 DAWSON_TERMS = 12
@@ -43,9 +45,13 @@ def solve_increasing(fun, lo, hi, x0=None, *, xtol: float = 1e-15, max_iter: int
     RuntimeError if a point has not stopped after `max_iter` iterations (bisection alone halves the
     bracket each time, so this means a wrong bracket).
     """
-    lo, hi = np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64)
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    lo, hi = real_values(lo, "lo"), real_values(hi, "hi")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer ≥ 1, got {max_iter!r}")
     if lo.shape != hi.shape or np.any(~(lo <= hi)):
-        raise ValueError("brackets must satisfy lo ≤ hi with equal shapes")
+        raise ValueError(f"lo and hi must have equal shapes with lo ≤ hi, got shapes {lo.shape} and {hi.shape}")
     x = (lo + hi) / 2 if x0 is None else np.clip(np.array(x0, dtype=np.float64), lo, hi)
     active = np.arange(x.size)
     for _ in range(max_iter):
@@ -66,7 +72,8 @@ def solve_increasing(fun, lo, hi, x0=None, *, xtol: float = 1e-15, max_iter: int
         x[active] = np.where(done, xa, np.where(inside, newton, (a + b) / 2))
         active = active[~done]
     if active.size:
-        raise RuntimeError(f"solve_increasing: {active.size} points did not converge in {max_iter} iterations")
+        raise RuntimeError(f"solve_increasing: {active.size} points did not converge in max_iter = {max_iter} "
+                           f"iterations: check that [lo, hi] brackets each root")
     return x
 
 
@@ -79,7 +86,9 @@ def dawson_integral(X) -> np.ndarray:
     c_k = (2k−1)!!/2^{k+1}:  I(X) = ½ ln X + (γ + 2 ln 2)/4 − Σ_{k=1}^{12} c_k/(2k X^{2k}),
     whose truncation error at X = 8 is below 1e-16 (checked against mpmath's ₂F₂ in the tests).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = real_values(X, "X", allow_inf=True)
+    if np.any(X == -np.inf):
+        raise ValueError("X must be finite or +inf, got −inf")
     flat = X.ravel()
     out = np.empty_like(flat)
     t48, w48 = gauss_legendre(48)
@@ -132,8 +141,11 @@ def gate_terms(s, beta: float, gamma: float, zeta: float, nodes: int = QUADRATUR
     The integrals are taken in τ = g(t) (`_gate_nodes`). Returns m1, v and their first and second
     derivatives in s (keys m1, dm1, d2m1, v, dv, d2v).
     """
-    s = np.asarray(s, dtype=np.float64)
-    g, t, weight = _gate_nodes(float(beta), float(gamma), float(zeta), int(nodes))
+    s = real_values(s, "s")
+    beta = real_scalar(beta, "beta", 0.0, low_open=True)
+    gamma = real_scalar(gamma, "gamma", -np.inf, 0.0, low_open=True, high_open=True)
+    zeta = real_scalar(zeta, "zeta", 1.0, np.inf, low_open=True, high_open=True)
+    g, t, weight = _gate_nodes(beta, gamma, zeta, int(nodes))
     diff = s[..., None] - g
     upper, lower = expit(diff), expit(-diff)
     density = upper * lower
@@ -157,7 +169,10 @@ def keep_rule_omega(rule, w, lam: float, nodes: int = QUADRATURE_NODES) -> tuple
     rule with nodes // 2 points (conservative for a smooth rule: the error of the finer rule is far
     smaller). Returns (Ω, error estimate), both with the shape of w.
     """
-    w = np.abs(np.asarray(w, dtype=np.float64))
+    if not callable(rule):
+        raise TypeError(f"rule must be callable, got {type(rule).__name__}")
+    w = np.abs(real_values(w, "w"))
+    lam = real_scalar(lam, "lam", 0.0, low_open=True)
 
     def integral(count: int) -> np.ndarray:
         t, weight = gauss_legendre(count)
@@ -167,5 +182,5 @@ def keep_rule_omega(rule, w, lam: float, nodes: int = QUADRATURE_NODES) -> tuple
             raise ValueError("the keep-rate rule must return values in (0, 1]")
         return w * ((points * (1 - keep) / keep) @ weight) / lam
 
-    fine = integral(nodes)
+    fine = finite_result(integral(nodes), "w and lam")
     return fine, np.abs(fine - integral(max(1, nodes // 2)))

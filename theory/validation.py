@@ -70,3 +70,41 @@ def keep_probabilities(keep, d: int, *, allow_zero: bool) -> np.ndarray:
         valid = "[0, 1]" if allow_zero else "(0, 1]"
         raise ValueError(f"keep must lie in {valid}, got values in [{keep.min()}, {keep.max()}]")
     return np.broadcast_to(keep, (d,)).copy()
+
+
+def real_scalar(value, name: str, low: float = -np.inf, high: float = np.inf, *, low_open: bool = False,
+                high_open: bool = False) -> float:
+    """`value` as a finite float in the interval from low to high (open ends as flagged), else an error naming it."""
+    array = real_values(value, name)
+    if array.ndim:
+        raise ValueError(f"{name} must be a single number, got shape {array.shape}")
+    number = float(array)
+    if not ((number > low if low_open else number >= low) and (number < high if high_open else number <= high)):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must lie in {interval}, got {number!r}")
+    return number
+
+
+def broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
+    """np.broadcast_arrays of the named arrays, or a ValueError naming them and their shapes."""
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = ", ".join(f"{name} {np.shape(array)}" for name, array in arrays.items())
+        raise ValueError(f"{', '.join(arrays)} must broadcast together, got shapes {shapes}") from None
+
+
+def generator(rng, name: str = "rng") -> np.random.Generator:
+    """np.random.default_rng(rng) for a Generator, SeedSequence, BitGenerator, None or seed ≥ 0; else an error naming it."""
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numpy Generator, a SeedSequence or a seed ≥ 0, got {rng!r} ({exc})") \
+            from None
+
+
+def finite_result(value, inputs: str):
+    """`value` unchanged when it holds no NaN or inf, else a ValueError blaming `inputs` for the overflow."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{inputs} are too large: the result overflows float64")
+    return value
