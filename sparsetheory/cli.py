@@ -52,6 +52,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=_positive_int, default=1, help="local worker processes (default 1)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the tasks on the Dask distributed cluster at ADDRESS (extra [dask])")
+    parser.add_argument("--max-memory", type=_positive_int, metavar="BYTES",
+                        help="bound on the working memory of Monte Carlo and enumeration chunks "
+                             "(default $SPARSETHEORY_MAX_BYTES, else 2 GiB)")
     parser.set_defaults(profile="quick")
 
 
@@ -222,6 +225,8 @@ COMMANDS = {"verify": cmd_verify, "figures": cmd_figures, "paper": cmd_paper, "d
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "max_memory", None) is not None:  # read by simulations.memory, inherited by local workers
+            os.environ["SPARSETHEORY_MAX_BYTES"] = str(args.max_memory)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"sparsetheory: error: {exc}", file=sys.stderr)

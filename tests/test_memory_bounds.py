@@ -184,3 +184,13 @@ def test_peak_resident_memory_of_a_fresh_process_follows_the_environment_bound()
     marks = json.loads(done.stdout)
     assert 10**6 * linear.monte_carlo_row_bytes(50, 100) > 100 * bound
     assert marks["after"] - marks["before"] <= bound + 48 * 2**20, marks
+
+
+def test_the_command_line_option_sets_the_bound_for_the_run(monkeypatch, tmp_path):
+    from sparsetheory import cli
+
+    monkeypatch.delenv(memory.ENVIRONMENT_VARIABLE, raising=False)
+    monkeypatch.setenv("SPARSETHEORY_ROOT", str(tmp_path))
+    assert cli.main(["verify", "M1", "--profile", "tiny", "--max-memory", "4096"]) == 0
+    assert memory.resolve_max_bytes() == 4096
+    assert cli.main(["verify", "M1", "--max-memory", "0"]) == 2
