@@ -15,7 +15,7 @@ from figures.style import style
 
 
 def draw(results: dict[str, np.ndarray]) -> Figure:
-    steps = np.maximum(results["steps"], 1)
+    steps = results["steps"]
     with style():
         fig = Figure(figsize=(7.2, 4.8))
         axes = fig.subplots(2, len(results["rhos"]), sharex=True)
@@ -30,11 +30,11 @@ def draw(results: dict[str, np.ndarray]) -> Figure:
                 top.plot(steps, noise[:, seed], style_, color="C3", lw=0.5, alpha=0.5)
             top.plot(steps, signal.mean(axis=1), color="C0", lw=2, label="signal (largest)")
             top.plot(steps, noise.mean(axis=1), color="C3", lw=2, label="noise (mean)")
-            top.set(xscale="log", title=f"ρ = {rho:g}: {lost.sum()} of {lost.size} networks keep no signal",
-                    ylabel="coefficient")
+            top.set(xscale="symlog", title=f"ρ = {rho:g}: {lost.sum()} of {lost.size} networks without a signal "
+                    "neuron", ylabel="coefficient")
             bottom.plot(steps, results["loss"][:, column].mean(axis=-1), label="training loss")
             bottom.plot(steps, results["test_error"][:, column].mean(axis=-1), label="test error")
-            bottom.set(xscale="log", xlabel="gradient step", ylim=(0, None))
+            bottom.set(xscale="symlog", xlabel="gradient step", ylim=(0, None))
         axes[0, 0].legend()
         axes[1, 0].legend()
     return fig

@@ -14,19 +14,23 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import t as student_t
 
-from simulations.random_pruning_experiments import SETTINGS, SIZES, dynamics, phase_grid, rho_sweep
+from simulations.random_pruning_experiments import (
+    CROSSING_LEVEL,
+    SETTINGS,
+    SIZES,
+    crossings,
+    dynamics,
+    experiment_seed,
+    phase_grid,
+    rho_sweep,
+)
 from sparsetheory.checks import FALSE_FAILURE_RATE, at_least, at_most, close, mc_tolerance, mc_z
 from theory.random_pruning import derive_p1, derive_p2, derive_p3, derive_p4, no_signal_probability, refined_boundary
 
 LEVEL = 1e-3  # one-sided level of each test over seeds
 LOSS_LEVEL = 0.05  # "training loss → 0": below 7 % of its initial value ln 2
 ERROR_LEVEL = 0.05  # "small test error"
-CROSSING_LEVEL = 0.1  # the phase boundary: where the mean test error crosses this level
 BOOTSTRAP = 400
-
-
-def _experiment_seed(rng) -> int:
-    return int(np.random.default_rng(rng).integers(2**32))
 
 
 def confidence_limit(values, level: float, upper: bool = True) -> np.ndarray:
@@ -43,7 +47,7 @@ def _sympy_record(claim: str, derive) -> object:
 
 
 def check_p1(profile: str, rng, backend: str = "numpy", device: str = "auto"):
-    sweep = rho_sweep(profile, _experiment_seed(rng), "benign", backend, device)
+    sweep = rho_sweep(profile, experiment_seed(rng), "benign", backend, device)
     loss, error = sweep["loss"][:, -1], sweep["test_error"][:, -1]  # (setting, ρ, seed)
     level = LEVEL / loss[..., 0].size
     rho_max = float(sweep["rhos"][0].max())
@@ -57,7 +61,7 @@ def check_p1(profile: str, rng, backend: str = "numpy", device: str = "auto"):
 
 
 def check_p2(profile: str, rng, backend: str = "numpy", device: str = "auto"):
-    sweep = rho_sweep(profile, _experiment_seed(rng), "boundary", backend, device)
+    sweep = rho_sweep(profile, experiment_seed(rng), "boundary", backend, device)
     rhos = sweep["rhos"][0]
     error = sweep["test_error"][:, -1]
     change = error - error[:, :1]  # paired with ρ = 0 (same data, initialisation and mask draws)
@@ -77,7 +81,7 @@ def check_p2(profile: str, rng, backend: str = "numpy", device: str = "auto"):
 
 
 def check_p3(profile: str, rng, backend: str = "numpy", device: str = "auto"):
-    run = dynamics(profile, _experiment_seed(rng), backend, device)
+    run = dynamics(profile, experiment_seed(rng), backend, device)
     rho, width, seeds = float(run["rhos"][-1]), int(run["width"]), run["signal_neurons"].shape[-1]
     no_signal = run["signal_neurons"][-1] == 0
     expected = float(no_signal_probability(rho, width))
@@ -102,20 +106,6 @@ def check_p3(profile: str, rng, backend: str = "numpy", device: str = "auto"):
     return results
 
 
-def crossings(mean_error, kappas, level: float = CROSSING_LEVEL) -> np.ndarray:
-    """κ where a test-error curve (last axis over increasing κ) first falls to `level`, by linear
-    interpolation in ln κ; NaN where the curve starts below the level or never reaches it."""
-    mean_error = np.asarray(mean_error, dtype=np.float64)
-    below = mean_error <= level
-    first = np.argmax(below, axis=-1)
-    valid = below.any(axis=-1) & (first > 0)
-    upper = np.take_along_axis(mean_error, np.maximum(first - 1, 0)[..., None], axis=-1)[..., 0]
-    lower = np.take_along_axis(mean_error, first[..., None], axis=-1)[..., 0]
-    logs = np.log(kappas)
-    step = np.where(valid, (upper - level) / np.where(upper > lower, upper - lower, 1.0), np.nan)
-    return np.exp(logs[np.maximum(first - 1, 0)] + step * (logs[first] - logs[np.maximum(first - 1, 0)]))
-
-
 def _slope(rhos, values) -> float:
     """Least-squares slope of ln(values) against ln(1 − ρ) over the finite values (NaN below two)."""
     usable = np.isfinite(values)
@@ -131,7 +121,7 @@ def boundary_exponent(error, kappas, rhos) -> float:
 
 def check_p4(profile: str, rng, backend: str = "numpy", device: str = "auto"):
     rng = np.random.default_rng(rng)
-    grid = phase_grid(profile, _experiment_seed(rng), backend, device)
+    grid = phase_grid(profile, experiment_seed(rng), backend, device)
     kappas, rhos, error = grid["kappas"], grid["rhos"], grid["test_error"]  # error: (setting, K, R, S)
     seeds = error.shape[-1]
     results = [_sympy_record("P4", derive_p4)]
