@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.validation import design_and_labels, real_array
+from theory.penalties import Penalty
+from theory.validation import design_and_labels, generator, keep_probabilities, linear_problem, real_array
 
 DEFAULT_TOL = 1e-11
 DEFAULT_MAX_ITER = 20_000
@@ -43,6 +44,11 @@ def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
     return int(value)
+
+
+def _check_penalty(penalty) -> None:
+    if not isinstance(penalty, Penalty):
+        raise TypeError(f"penalty must be a theory.penalties.Penalty (see get_penalty), got {type(penalty).__name__}")
 
 
 def normalised_design(X) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +71,7 @@ def ridge_step(Xn, y, eta, lam: float) -> np.ndarray:
     penalty), η_j = ∞ gives an unpenalised coordinate. The matrix is positive definite when the
     unpenalised columns are linearly independent.
     """
-    Xn, y = design_and_labels(Xn, y)
+    Xn, y = design_and_labels(Xn, y, ("Xn", "y"))
     eta = np.asarray(eta, dtype=np.float64)
     if eta.shape != (Xn.shape[1],) or np.any(np.isnan(eta)) or np.any(eta < 0):
         raise ValueError(f"eta must have d = {Xn.shape[1]} entries in [0, ∞], got {eta!r}")
@@ -81,6 +87,9 @@ def eta_trick_objective(Xn, y, u, eta, penalty, lam: float) -> float:
 
     Where η_j = 0 (then u_j = 0, see `ridge_step`) the bracket is its limit f(0+) = 2Ω(0).
     """
+    Xn, y, u = linear_problem(Xn, y, u, ("Xn", "y", "u"))
+    _check_penalty(penalty)
+    lam = _positive(lam, "lam")
     residual = y - Xn @ u
     dropped = eta == 0
     kept = np.where(dropped, 1.0, eta)
@@ -90,12 +99,16 @@ def eta_trick_objective(Xn, y, u, eta, penalty, lam: float) -> float:
 
 def penalised_objective(Xn, y, u, penalty, lam: float) -> float:
     """F in the normalised variables: ½||y − X̃u||² + λΣ_j Ω(u_j)."""
+    Xn, y, u = linear_problem(Xn, y, u, ("Xn", "y", "u"))
+    _check_penalty(penalty)
+    lam = _positive(lam, "lam")
     residual = y - Xn @ u
     return float(0.5 * residual @ residual + lam * np.sum(penalty.omega(u)))
 
 
 def slope_at_zero(penalty) -> float:
     """Ω′(0+) = lim_{u→0+} u/η̂(u), read at u = SLOPE_AT_ZERO_PROBE (∞ for ℓp with p < 1)."""
+    _check_penalty(penalty)
     return float(penalty.derivative(np.array([SLOPE_AT_ZERO_PROBE]))[0])
 
 
@@ -126,6 +139,7 @@ def irls(X, y, penalty, lam: float, *, tol: float = DEFAULT_TOL, max_iter: int =
     until max_j |u^{k+1}_j − u^k_j| ≤ tol·max(1, max_j |u^{k+1}_j|) or max_iter steps.
     """
     X, y = design_and_labels(X, y)
+    _check_penalty(penalty)
     lam = _positive(lam, "lam")
     tol = _positive(tol, "tol")
     max_iter = _positive_int(max_iter, "max_iter")
@@ -157,7 +171,9 @@ def irls_support(u) -> np.ndarray:
     and never exactly to zero; at the stopping rule (relative step ≤ 1e-11) these coordinates lie
     many orders of magnitude below the threshold, the support ones above it.
     """
-    u = np.asarray(u, dtype=np.float64)
+    u = real_array(u, "u", 1)
+    if u.size == 0:
+        raise ValueError("u must have at least one entry")
     return np.abs(u) > SUPPORT_RELATIVE * np.max(np.abs(u))
 
 
@@ -173,6 +189,8 @@ def stationarity(X, y, result: IRLSResult, penalty, lam: float) -> dict[str, flo
     = max_{j∉S} |x̃_jᵀ(y − X̃u)|/(λΩ′(0+)), which must be ≤ 1.
     """
     X, y = design_and_labels(X, y)
+    _check_penalty(penalty)
+    lam = _positive(lam, "lam")
     Xn, _ = normalised_design(X)
     n, d = X.shape
     u = result.u
@@ -194,8 +212,8 @@ def lasso_duality_gap(X, y, w, lam: float) -> float:
     Dual: D(θ) = ½||y||² − ½||y − θ||² over |x̃_jᵀθ| ≤ λ; θ = s·r, r = y − Xw, with the largest
     feasible s ∈ [0, 1]. Returns P(w) − D(θ) ≥ P(w) − min P.
     """
-    X, y = design_and_labels(X, y)
-    w = real_array(w, "w", 1)
+    X, y, w = linear_problem(X, y, w)
+    lam = _positive(lam, "lam")
     Xn, norms = normalised_design(X)
     residual = y - X @ w
     correlation = np.max(np.abs(Xn.T @ residual))
@@ -214,6 +232,12 @@ def preconditioned_direction(Xb, yb, u, keep, masks, scale: float) -> np.ndarray
     i.e. −α_j·∂/∂u_j of scale·½Σ_i (y_i − ŷ_i)². Over masks m_ij ~ Bernoulli(α_j) and with scale = 1
     on all rows, E Δ_j = −α_j·∂/∂u_j [½||y − X̃u||² + (λ/2)Σ_k u_k²/η_k] at α = η/(η + λ) (E2).
     """
+    Xb, yb, u = linear_problem(Xb, yb, u, ("Xb", "yb", "u"))
+    keep = keep_probabilities(keep, u.shape[0], allow_zero=True)
+    masks = real_array(masks, "masks", 2)
+    if masks.shape != Xb.shape:
+        raise ValueError(f"masks must have the shape of Xb {Xb.shape}, got {masks.shape}")
+    scale = _positive(scale, "scale")
     scaled = np.divide(u, keep, out=np.zeros_like(u), where=keep > 0)
     masked = Xb * masks
     return scale * (masked.T @ (yb - masked @ scaled))
@@ -246,10 +270,11 @@ def adaptive_dropout_sgd(X, y, penalty, lam: float, rng, *, epochs: int, batch: 
     Step size γ_t = step/(1 + t/(decay_epochs·steps per epoch)) (Robbins–Monro).
     """
     X, y = design_and_labels(X, y)
+    _check_penalty(penalty)
     lam, step, decay_epochs = (_positive(v, k) for v, k in ((lam, "lam"), (step, "step"),
                                                               (decay_epochs, "decay_epochs")))
     epochs, batch = _positive_int(epochs, "epochs"), _positive_int(batch, "batch")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     Xn, norms = normalised_design(X)
     n, d = X.shape
     batch = min(batch, n)

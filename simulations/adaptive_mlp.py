@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from theory import validation
+
 try:
     import torch
     import torch.nn.functional as F
@@ -84,7 +86,7 @@ def digits_split(rng) -> Split:
     """scikit-learn's digits, pixels scaled to [0, 1], split 50/20/30 % at random (train/val/test)."""
     from sklearn.datasets import load_digits
 
-    rng = np.random.default_rng(rng)
+    rng = validation.generator(rng)
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)
@@ -129,7 +131,7 @@ def mnist_split(path, rng) -> Split:
         y_test = _labels(archive["y_test"], "y_test", len(x_test))
     if x_train.shape[1] != x_test.shape[1]:
         raise ValueError(f"x_train and x_test differ in size: {x_train.shape[1]} vs {x_test.shape[1]} pixels")
-    rng = np.random.default_rng(rng)
+    rng = validation.generator(rng)
     order = rng.permutation(len(y_train))
     n_val = max(1, int(round(MNIST_VAL_FRACTION * len(y_train))))
     val, train = order[:n_val], order[n_val:]
@@ -411,7 +413,7 @@ def train(method: str, split: Split, config: TrainConfig, rng, start=None, lam: 
     lam = METHOD_LAMBDA.get(method, 0.0) if lam is None else lam
     if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not np.isfinite(lam) or lam < 0:
         raise ValueError(f"lam must be a finite number ≥ 0, got {lam!r}")
-    rng = np.random.default_rng(rng)
+    rng = validation.generator(rng)
     device = _device()
     generator = torch.Generator().manual_seed(int(rng.integers(2**63)))
     sizes = (split.x_train.shape[1], *config.hidden, split.n_classes)
@@ -463,7 +465,7 @@ def train_methods(split: Split, dense_config: TrainConfig, config: TrainConfig, 
     unknown = [method for method in methods if method not in ADAPTIVE_METHODS]
     if unknown:
         raise ValueError(f"methods must be among {ADAPTIVE_METHODS}, got {unknown}")
-    streams = np.random.default_rng(rng).spawn(len(methods) + 1)
+    streams = validation.generator(rng).spawn(len(methods) + 1)
     dense, start = train("dense", split, dense_config, streams[0])
     results = {"dense": dense}
     for method, stream in zip(methods, streams[1:]):

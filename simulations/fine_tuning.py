@@ -31,6 +31,7 @@ from scipy.special import expit, logit
 from simulations import mlp
 from simulations.pruners import PruneSettings, group_matrices, layer_arrays
 from theory.masks import expected_mask_loss_grad
+from theory.validation import generator
 
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -144,7 +145,7 @@ def fine_tune_network(params: mlp.Params, masks, X, Y, loss: str, settings: Fine
                       prune_settings: PruneSettings, rng) -> list[np.ndarray]:
     """Keep probabilities per layer (ones on layers that are not prunable) for B networks with fixed
     weights, from baseline `masks`, with the flip-difference estimator on minibatches (module docstring)."""
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     masks = mlp.check_masks(params, masks)
     groups = group_matrices(masks, prune_settings)
     counts = [kept.sum(axis=1) for _, kept in groups]

@@ -31,7 +31,7 @@ from theory.gates import (
     orthogonal_gate_support,
 )
 from theory.penalties import get_penalty
-from theory.validation import design_and_labels, real_array
+from theory.validation import design_and_labels, generator, real_array
 
 SIGNAL = (1.0, 2.0)  # |w*_j| on the support of the regression teachers
 ADAM = (0.9, 0.999, 1e-8)
@@ -61,7 +61,7 @@ def sample_gates(gate: ClippedGate, loc, scale, n_samples: int, rng=None) -> np.
     if not isinstance(gate, ClippedGate):
         raise TypeError(f"gate must be a theory.gates.ClippedGate, got {type(gate).__name__}")
     n_samples = _positive_int(n_samples, "n_samples")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     loc, scale = np.broadcast_arrays(np.asarray(loc, dtype=np.float64), np.asarray(scale, dtype=np.float64))
     noise = gate.noise_from_uniform(open_uniform(rng, (n_samples, *loc.shape)))
     return gate.value(noise, loc, scale)
@@ -126,7 +126,7 @@ def train_gated_linear(X, y, lams, rng=None, *, steps: int = 2000, n_gate_sample
         raise ValueError("lams must be ≥ 0")
     steps, n_gate_samples = _positive_int(steps, "steps"), _positive_int(n_gate_samples, "n_gate_samples")
     lr = _positive_float(lr, "lr")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     theta0 = np.linalg.lstsq(X, y, rcond=None)[0] if theta0 is None else real_array(theta0, "theta0", 1)
     if theta0.shape != (d,):
         raise ValueError(f"theta0 must have d = {d} entries, got shape {theta0.shape}")
@@ -242,7 +242,7 @@ def train_gated_mlp(X, y, lam: float, rng=None, *, hidden: int = 16, steps: int 
         raise ValueError(f"lam must be ≥ 0, got {lam}")
     hidden, steps = _positive_int(hidden, "hidden"), _positive_int(steps, "steps")
     n_gate_samples, lr = _positive_int(n_gate_samples, "n_gate_samples"), _positive_float(lr, "lr")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     W = rng.standard_normal((hidden, d)) / np.sqrt(d)
     b, v, c = np.zeros(hidden), rng.standard_normal(hidden) / np.sqrt(hidden), np.zeros(1)
     log_alpha = np.full(d, float(log_alpha0))
@@ -263,7 +263,7 @@ def teacher_student_data(rng, n: int, d: int, relevant: int, noise: float = 0.1)
     a_j = ±U(1, 2), so every input of S carries variance ≥ Var tanh(1.5N) ≈ 0.6 and the pair (s, t), the
     first two of S, interacts. Returns (X, y, support) with support a boolean mask of S.
     """
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     if not 2 <= relevant <= d:
         raise ValueError(f"relevant must lie in [2, d = {d}], got {relevant}")
     support = np.zeros(d, dtype=bool)

@@ -13,7 +13,7 @@ from scipy.special import expit
 
 from simulations.memory import rows_per_chunk
 from theory.masks import expected_mask_loss_grad
-from theory.validation import keep_probabilities, linear_problem, real_array
+from theory.validation import generator, keep_probabilities, linear_problem, real_array
 
 CACHE_FRIENDLY_ROWS = 2048  # larger chunks only add page faults; the matrix product is already efficient
 MAX_ENUMERATION_D = 24
@@ -114,7 +114,7 @@ def monte_carlo_mask_loss(
     keep = keep_probabilities(keep, d, allow_zero=not rescale)
     if _positive_int(n_samples, "n_samples") < 2:
         raise ValueError(f"n_samples must be an integer ≥ 2, got {n_samples!r}")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     rows = min(rows_per_chunk(monte_carlo_row_bytes(d, n), max_bytes, CACHE_FRIENDLY_ROWS), n_samples)
     scale = w / keep if rescale else w
     design_t = np.ascontiguousarray(X.T)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax, softmax
 
+from theory.validation import generator, real_values
+
 LOSSES = ("mse", "cross_entropy")
 EXP_SAFE = 300.0  # |exponent| below which Σ_c π_c·exp(t_c) needs no shift (no overflow, sum ≥ e^{−300})
 
@@ -49,7 +51,7 @@ class Params:
 
 
 def _count(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not value >= low:
         raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
     return int(value)
 
@@ -75,7 +77,7 @@ def init_params(sizes, n_networks: int, rng, *, bias: bool = True) -> Params:
     for size in sizes:
         _count(size, "sizes")
     n_networks = _count(n_networks, "n_networks")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     last = len(sizes) - 2
     weights = [rng.standard_normal((n_networks, out, inp)) * np.sqrt((1.0 if l == last else 2.0) / inp)
                for l, (inp, out) in enumerate(zip(sizes[:-1], sizes[1:]))]
@@ -85,9 +87,13 @@ def init_params(sizes, n_networks: int, rng, *, bias: bool = True) -> Params:
 
 def check_masks(params: Params, masks) -> list[np.ndarray]:
     """Masks as float arrays of 0s and 1s with the shapes of the weights (ValueError otherwise)."""
+    if not isinstance(params, Params):
+        raise TypeError(f"params must be a simulations.mlp.Params, got {type(params).__name__}")
     if masks is None:
         return [np.ones_like(w) for w in params.weights]
-    masks = [np.asarray(m, dtype=np.float64) for m in masks]
+    if not isinstance(masks, (list, tuple)):
+        raise TypeError(f"masks must be a list of arrays (one per layer), got {type(masks).__name__}")
+    masks = [real_values(m, "masks") for m in masks]
     if len(masks) != len(params.weights) or any(m.shape != w.shape for m, w in zip(masks, params.weights)):
         raise ValueError(f"masks must have the weights' shapes {[w.shape for w in params.weights]}, "
                          f"got {[m.shape for m in masks]}")
@@ -103,9 +109,8 @@ def effective_weights(params: Params, masks) -> list[np.ndarray]:
 
 def batch_data(X, n_networks: int) -> np.ndarray:
     """X as a (B, n, d) view: a shared (n, d) data set is broadcast, a per-network one checked."""
-    X = np.asarray(X, dtype=np.float64)
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must be finite (found NaN or inf)")
+    X = real_values(X, "X")
+    n_networks = _count(n_networks, "n_networks")
     if X.ndim == 2:
         return np.broadcast_to(X, (n_networks, *X.shape))
     if X.ndim != 3 or X.shape[0] != n_networks:
@@ -115,12 +120,11 @@ def batch_data(X, n_networks: int) -> np.ndarray:
 
 def batch_targets(Y, n_networks: int, loss: str, n: int, out: int) -> np.ndarray:
     """Targets as (B, n, out) floats for "mse" or (B, n) integer labels for "cross_entropy"."""
-    if loss == "mse":
-        Y = np.asarray(Y, dtype=np.float64)
-        if not np.all(np.isfinite(Y)):
-            raise ValueError("Y must be finite (found NaN or inf)")
+    n_networks, n, out = _count(n_networks, "n_networks"), _count(n, "n"), _count(out, "out")
+    if _loss_name(loss) == "mse":
+        Y = real_values(Y, "Y")
         Y = Y[..., None] if Y.ndim in (1, 2) and out == 1 and Y.shape[-1] == n else Y
-        Y = np.broadcast_to(Y, (n_networks, n, out)) if Y.ndim == 2 else Y
+        Y = np.broadcast_to(Y, (n_networks, n, out)) if Y.ndim == 2 and Y.shape == (n, out) else Y
         if Y.shape != (n_networks, n, out):
             raise ValueError(f"Y must have shape (n, {out}) or (B, n, {out}), got {Y.shape}")
         return Y
@@ -161,7 +165,7 @@ def forward(params: Params, X, masks=None) -> tuple[list[np.ndarray], list[np.nd
 
 def loss_values(output: np.ndarray, Y: np.ndarray, loss: str) -> np.ndarray:
     """Per-network loss (B,) of outputs (B, n, out) against validated targets."""
-    if loss == "mse":
+    if _loss_name(loss) == "mse":
         return np.mean(np.sum((Y - output) ** 2, axis=2), axis=1)
     picked = np.take_along_axis(log_softmax(output, axis=2), Y[..., None], axis=2)[..., 0]
     return -np.mean(picked, axis=1)
@@ -170,7 +174,7 @@ def loss_values(output: np.ndarray, Y: np.ndarray, loss: str) -> np.ndarray:
 def output_delta(output: np.ndarray, targets: np.ndarray, loss: str) -> np.ndarray:
     """∂L/∂f (B, n, out) for validated targets (module docstring)."""
     n = output.shape[1]
-    if loss == "mse":
+    if _loss_name(loss) == "mse":
         return -2.0 / n * (targets - output)
     delta = softmax(output, axis=2)
     np.put_along_axis(delta, targets[..., None], np.take_along_axis(delta, targets[..., None], axis=2) - 1.0, axis=2)
@@ -213,7 +217,8 @@ def test_error(params: Params, X, Y, loss: str, masks=None) -> np.ndarray:
 
 def minibatch_order(n_networks: int, n: int, rng) -> np.ndarray:
     """An independent random permutation of 0..n−1 for every network, shape (B, n)."""
-    return np.random.default_rng(rng).permuted(np.tile(np.arange(n), (n_networks, 1)), axis=1)
+    n_networks, n = _count(n_networks, "n_networks"), _count(n, "n")
+    return generator(rng).permuted(np.tile(np.arange(n), (n_networks, 1)), axis=1)
 
 
 def sgd_epoch(params: Params, X, Y, loss: str, *, lr: float, batch_size: int, rng, masks=None) \
@@ -253,7 +258,7 @@ def sgd_epoch(params: Params, X, Y, loss: str, *, lr: float, batch_size: int, rn
 def train(params: Params, X, Y, loss: str, *, epochs: int, lr: float, batch_size: int, rng, masks=None) -> Params:
     """`epochs` epochs of `sgd_epoch`; epochs = 0 returns a masked copy of `params`."""
     epochs = _count(epochs, "epochs", low=0)
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     masks = check_masks(params, masks)
     params = Params([w * m for w, m in zip(params.weights, masks)], None if params.biases is None
                     else [b.copy() for b in params.biases])

@@ -43,7 +43,7 @@ from simulations.two_layer_masks import (
 )
 from theory.pac_bayes import mc_risk_bound, mc_seeger_bound, seeger_bound
 from theory.pac_bayes_learning import DELTA_BOUND, DELTA_MC  # δ_PB, δ_MC: certificates hold w.p. ≥ 1 − 0.05
-from theory.validation import real_array
+from theory.validation import generator, real_array
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -83,7 +83,7 @@ def digits_split(rng, test_fraction: float = 0.3, subsample: int | None = None) 
     leak the bound set into the prior). The rows (or a random `subsample` of them) are shuffled
     with `rng` and the first ⌊test_fraction·n⌋ form the test set.
     """
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     digits = load_digits()
     order = rng.permutation(len(digits.target))
     if subsample is not None:
@@ -100,7 +100,7 @@ def teacher_split(rng, n_train: int, n_test: int, d: int = 10, hidden: int = 4, 
     The teacher t(x) = Σ_k c_k·relu(w_k·x) has w_k ~ N(0, I_d/d) and c_k = ±1 alternating; the median
     is estimated on `reference` extra draws (part of the task's definition). The Bayes risk is `flip`.
     """
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     n_train, n_test = _positive_int(n_train, "n_train"), _positive_int(n_test, "n_test")
     d, hidden = _positive_int(d, "d"), _positive_int(hidden, "hidden")
     flip = _fraction(flip, "flip")
@@ -162,7 +162,7 @@ def self_bounded(split: Split, rng, *, alpha: float, keep: float, sigma: float, 
     objective at the start (the prior) and end; and prior_bound, prior_emp_risk, prior_test_error: the certificate and test error of the
     prior itself (posterior = prior, KL = 0), each at the same confidence.
     """
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     alpha = _fraction(alpha, "alpha")
     n_prior = int(alpha * len(split.y_train))
     if len(split.y_train) - n_prior < 1:
@@ -197,7 +197,7 @@ def sweep(split: Split, rng, over: str, grid, **settings) -> dict[str, np.ndarra
     delta_bound = settings.pop("delta_bound", DELTA_BOUND) / grid.size
     delta_mc = settings.pop("delta_mc", DELTA_MC) / grid.size
     rows = [self_bounded(split, stream, **{over: value}, delta_bound=delta_bound, delta_mc=delta_mc, **settings)
-            for value, stream in zip(grid, np.random.default_rng(rng).spawn(grid.size))]
+            for value, stream in zip(grid, generator(rng).spawn(grid.size))]
     return {key: np.array([row[key] for row in rows]) for key in rows[0]}
 
 

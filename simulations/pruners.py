@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulations import mlp
+from theory.validation import generator, real_values
 
 SCOPES = ("layer", "global")
 FITNESS = ("weight", "gradient", "combined")
@@ -72,8 +73,10 @@ class PruneSettings:
 
 def kept_count(size: int, density) -> np.ndarray:
     """k = round(δ·N) weights kept of N (half to even); ValueError unless 0 < δ ≤ 1 and k ≥ 1."""
-    density = np.asarray(density, dtype=np.float64)
-    if not np.all(np.isfinite(density)) or np.any((density <= 0) | (density > 1)):
+    density = real_values(density, "density")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"size must be an integer ≥ 1, got {size!r}")
+    if np.any((density <= 0) | (density > 1)):
         raise ValueError(f"density must lie in (0, 1], got {density}")
     count = np.rint(density * size).astype(np.int64)
     if np.any(count < 1):
@@ -82,6 +85,8 @@ def kept_count(size: int, density) -> np.ndarray:
 
 
 def _prunable(settings: PruneSettings, n_layers: int) -> tuple[bool, ...]:
+    if not isinstance(settings, PruneSettings):
+        raise TypeError(f"settings must be a simulations.pruners.PruneSettings, got {type(settings).__name__}")
     prunable = settings.prunable if settings.prunable is not None else (True,) * n_layers
     if len(prunable) != n_layers or not any(prunable):
         raise ValueError(f"prunable must flag each of the {n_layers} layers and at least one, got {prunable}")
@@ -125,7 +130,7 @@ def top_k_masks(scores: list[np.ndarray], density, settings: PruneSettings) -> l
 
 def random_masks(params: mlp.Params, density, rng, settings: PruneSettings) -> list[np.ndarray]:
     """Uniformly random masks with exactly round(δ·N) weights kept per group."""
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     return top_k_masks([rng.random(w.shape) for w in params.weights], density, settings)
 
 
@@ -136,7 +141,7 @@ def magnitude_masks(params: mlp.Params, density, settings: PruneSettings) -> lis
 
 def snip_masks(params: mlp.Params, X, Y, loss: str, density, rng, settings: PruneSettings) -> list[np.ndarray]:
     """Keep the largest |g⊙w|, g the gradient of the loss on a random batch of `snip_batch` examples."""
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     data, targets = _batch(params, X, Y, loss)
     n = data.shape[1]
     index = mlp.minibatch_order(params.n_networks, n, rng)[:, :min(settings.snip_batch, n)]
@@ -161,7 +166,7 @@ def _per_network(value, n_networks: int) -> np.ndarray:
 
 def k_starts(params: mlp.Params, X, Y, loss: str, density, rng, settings: PruneSettings):
     """K-starts (module docstring). Returns (masks, survivor's weights after E epochs, E)."""
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     B, k = params.n_networks, settings.starts
     density = np.repeat(_per_network(density, B), k)
     candidates = _repeat(params, k)
@@ -188,7 +193,7 @@ def dissipating_gradients(params: mlp.Params, X, Y, loss: str, density, rng, set
                           initial: mlp.Params | None = None, masks=None):
     """Dissipating gradients (module docstring) from `params` (with `masks`, default dense), relative
     changes measured from `initial` (default `params`). Returns (masks, weights after E epochs, E)."""
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     initial = params if initial is None else initial
     masks = mlp.check_masks(params, masks)
     B = params.n_networks
@@ -223,7 +228,7 @@ def prune(name: str, params: mlp.Params, X, Y, loss: str, density, rng, settings
     X, Y: one data set per network ((B, n, ·)) or one shared by all (as in `simulations.mlp`).
     Returns (masks, weights to continue training from, epochs already trained).
     """
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     if name == "random":
         return random_masks(params, density, rng, settings), params, 0
     if name == "magnitude":

@@ -28,7 +28,7 @@ from scipy.special import ndtr
 from simulations.linear import all_masks as mask_table
 from simulations.memory import rows_per_chunk
 from theory.pac_bayes import kl_product_bernoulli, mc_risk_bound, seeger_bound
-from theory.validation import design_and_labels, keep_probabilities, real_array
+from theory.validation import design_and_labels, generator, keep_probabilities, real_array
 
 MAX_ENUMERATION_D = 20
 
@@ -107,7 +107,7 @@ def sample_masks(keep, n_masks: int, rng) -> np.ndarray:
         raise ValueError(f"keep must be 1-D (one law), got shape {np.shape(keep)}")
     keep = _keep_laws(keep)[0]
     n_masks = _positive_int(n_masks, "n_masks")
-    return (np.random.default_rng(rng).random((n_masks, keep.size)) < keep).astype(np.float64)
+    return (generator(rng).random((n_masks, keep.size)) < keep).astype(np.float64)
 
 
 def risk_row_bytes(d: int, n: int) -> int:
@@ -142,7 +142,7 @@ def mc_empirical_risk(X, y, w, keep, n_masks: int, rng, *, max_bytes: int | None
     X, y, w = _classification(X, y, w)
     keep = keep_probabilities(keep, X.shape[1], allow_zero=True)
     n_masks = _positive_int(n_masks, "n_masks")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     rows = rows_per_chunk(risk_row_bytes(*X.shape[::-1]) + 9 * X.shape[1], max_bytes)
     risks = np.empty(n_masks)
     for start in range(0, n_masks, rows):
@@ -167,7 +167,7 @@ def gaussian_mixture(n: int, mean, sigma: float, rng) -> tuple[np.ndarray, np.nd
     mean = real_array(mean, "mean", 1)
     if not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     y = rng.choice(np.array([-1.0, 1.0]), size=n)
     X = y[:, None] * mean + sigma * rng.standard_normal((n, mean.size))
     return X, y

@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from simulations.memory import rows_per_chunk
 from theory.pac_bayes import complexity, kl_gaussian_diag, kl_product_bernoulli, quadratic_bound
-from theory.validation import real_array
+from theory.validation import generator, real_array
 
 LOGIT_LIMIT = 8.0  # keep probabilities stay in [sigmoid(−8), sigmoid(8)] = [3.4e-4, 1 − 3.4e-4]
 FAST_CHUNK_BYTES = 2**27  # larger chunks of (point, draw, unit, input) masks only add page faults
@@ -119,7 +119,7 @@ class MaskedNetwork:
 
 def random_network(rng, d: int, width: int, keep: float, sigma: float) -> MaskedNetwork:
     """A data-free law: μ ~ N(0, 2/D) (He initialisation), uniform keep, v = ±1/√h with random signs."""
-    rng = np.random.default_rng(rng)
+    rng = generator(rng)
     d, width = _positive_int(d, "d"), _positive_int(width, "width")
     if not 0 < keep < 1:
         raise ValueError(f"keep must lie in (0, 1), got {keep!r}")
@@ -167,7 +167,7 @@ def sampled_point_errors(network: MaskedNetwork, X, y, draws: int, rng=None, *,
     Xb, y = _data(network, X, y)
     n, D = Xb.shape
     draws = _positive_int(draws, "draws")
-    mask_rng, noise_rng = np.random.default_rng(rng).spawn(2)
+    mask_rng, noise_rng = generator(rng).spawn(2)
     keep, h = network.keep, network.width
     row_bytes = 24 * draws * h * D  # uniforms, the bool masks and one product per (draw, unit, input)
     rows = min(rows_per_chunk(row_bytes, max_bytes), rows_per_chunk(row_bytes, FAST_CHUNK_BYTES))

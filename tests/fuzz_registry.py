@@ -265,6 +265,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 DOMAIN_OVERRIDES: dict[str, dict[str, Any]] = {
     "theory.penalties:Lp": {"p": None},
     "theory.gates": {"noise": None},  # logistic noise E = ln u − ln(1 − u): any real
+    "simulations.gates": {"noise": (0.0, np.inf, False, False)},  # a noise standard deviation
+    "simulations.two_layer_masks": {"sigma": (0.0, np.inf, False, False)},  # σ = 0: deterministic means
+    "simulations.pac_bayes_learning": {"sigma": (0.0, np.inf, False, False)},
     "simulations.fine_tuning": {"keep": (0.0, 1.0, True, True)},
 }
 
@@ -351,3 +354,7 @@ def valid_arguments(key: str, function: Callable) -> dict[str, Any]:
                  if examples.get(name, OMIT) is not OMIT and parameter.kind not in (
                      inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
     return arguments | (examples[EXTRA]() if EXTRA in examples else {})
+
+# Validation gaps the fuzzer found and that are not fixed yet, by function: the fuzz test expects them to
+# fail (xfail); RELIABILITY.md counts them. Remove an entry when its function is fixed.
+KNOWN_GAPS: dict[str, str] = {}

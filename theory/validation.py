@@ -28,25 +28,27 @@ def real_array(value, name: str, ndim: int) -> np.ndarray:
     return array
 
 
-def design_and_labels(X, y) -> tuple[np.ndarray, np.ndarray]:
-    """Validate the design X (n×d, n, d ≥ 1) and labels y (n)."""
-    X = real_array(X, "X", 2)
-    y = real_array(y, "y", 1)
+def design_and_labels(X, y, names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the design X (n×d, n, d ≥ 1) and labels y (n); `names` are the caller's argument names."""
+    x_name, y_name = names
+    X = real_array(X, x_name, 2)
+    y = real_array(y, y_name, 1)
     n, d = X.shape
     if n < 1 or d < 1:
-        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+        raise ValueError(f"{x_name} must have at least one row and one column, got shape {X.shape}")
     if y.shape[0] != n:
-        raise ValueError(f"y must have n = {n} entries (rows of X), got {y.shape[0]}")
+        raise ValueError(f"{y_name} must have n = {n} entries (rows of {x_name}), got {y.shape[0]}")
     return X, y
 
 
-def linear_problem(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate the design X (n×d), labels y (n) and weights w (d)."""
-    X, y = design_and_labels(X, y)
-    w = real_array(w, "w", 1)
+def linear_problem(X, y, w, names: tuple[str, str, str] = ("X", "y", "w")
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate the design X (n×d), labels y (n) and weights w (d); `names` are the caller's argument names."""
+    X, y = design_and_labels(X, y, names[:2])
+    w = real_array(w, names[2], 1)
     d = X.shape[1]
     if w.shape[0] != d:
-        raise ValueError(f"w must have d = {d} entries (columns of X), got {w.shape[0]}")
+        raise ValueError(f"{names[2]} must have d = {d} entries (columns of {names[0]}), got {w.shape[0]}")
     return X, y, w
 
 
@@ -105,6 +107,10 @@ def generator(rng, name: str = "rng") -> np.random.Generator:
 
 def finite_result(value, inputs: str):
     """`value` unchanged when it holds no NaN or inf, else a ValueError blaming `inputs` for the overflow."""
-    if not np.all(np.isfinite(value)):
+    try:
+        finite = np.all(np.isfinite(value))
+    except TypeError:
+        raise TypeError(f"the result computed from {inputs} is not numeric") from None
+    if not finite:
         raise ValueError(f"{inputs} are too large: the result overflows float64")
     return value
