@@ -226,7 +226,7 @@ def train(W0, masks, mu, y, xi, *, lr: float, steps: int, records: int = 10, q: 
                     f_test = _forward(W, test_patches, y_test, q)[2]
                     traces["test_error"].append((1 - ops.step(y_test * f_test)).mean(axis=-1))
                 traces["signal"].append(sign[:, None] * (W * mu).sum(axis=-1))
-                traces["noise"].append((noise * same_class).sum(axis=-1) / same_class.sum(axis=-1))
+                traces["noise"].append((noise * same_class).sum(axis=-1) / same_class.sum(axis=-1).clip(min=1))
             if t < at[-1]:
                 gradient *= lr
                 W -= gradient

@@ -49,13 +49,19 @@ SIZES = {
 }
 
 
+def _sizes(profile: str) -> dict:
+    if profile not in SIZES:
+        raise ValueError(f"profile must be one of {', '.join(SIZES)}, got {profile!r}")
+    return SIZES[profile]
+
+
 def experiment_settings(profile: str, kappa: float, *, prefix: str = "", keep: float = 1.0) -> SweepSettings:
     """The SweepSettings of `profile` at statistic κ; `prefix` "p3_" selects P3's sizes where they differ.
 
     The step size η = lr_scale·n·m/(keep·σ_p² d) makes a noise coefficient grow by about lr_scale/2 per
     step whatever the sizes and the density `keep` (the masked noise energy is keep·σ_p² d).
     """
-    size = SIZES[profile]
+    size = _sizes(profile)
     n, d, m, steps = (size.get(prefix + key, size[key]) for key in ("n", "d", "m", "steps"))
     sigma_p = _COMMON["sigma_p"]
     return SweepSettings(n=n, d=d, m=m, mu_norm=float(signal_norm_for(kappa, n, d, sigma_p)), sigma_p=sigma_p,
@@ -78,7 +84,9 @@ def _both_settings(rhos, n_seeds: int, settings: SweepSettings, seed: int, backe
 def rho_sweep(profile: str, seed: int, kappa: str, backend: str = "numpy", device: str = "auto") -> dict:
     """Both settings at κ = KAPPAS[kappa] over the profile's ρ grid: the mild ρ of P1 ("benign") or the
     wide grid of P2 ("boundary")."""
-    size = SIZES[profile]
+    size = _sizes(profile)
+    if kappa not in KAPPAS:
+        raise ValueError(f"kappa must be one of {', '.join(KAPPAS)}, got {kappa!r}")
     rhos = np.array(size["p1_rhos" if kappa == "benign" else "rhos"])
     result = _both_settings(rhos, size["seeds"], experiment_settings(profile, KAPPAS[kappa]), seed, backend, device)
     return result | {"kappa": np.array(KAPPAS[kappa])}
@@ -88,7 +96,7 @@ def rho_sweep(profile: str, seed: int, kappa: str, backend: str = "numpy", devic
 def dynamics(profile: str, seed: int, backend: str = "numpy", device: str = "auto") -> dict:
     """Fully random masks at a mild and a large ρ (P3's sizes, κ benign), each with its own step size;
     arrays with a leading axis over the two fractions."""
-    size = SIZES[profile]
+    size = _sizes(profile)
     runs = [sweep(np.array([rho]), size["p3_seeds"],
                   experiment_settings(profile, KAPPAS["benign"], prefix="p3_", keep=1 - rho), seed, backend, device)
             for rho in size["p3_rhos"]]
@@ -101,7 +109,7 @@ def dynamics(profile: str, seed: int, backend: str = "numpy", device: str = "aut
 @lru_cache(maxsize=4)
 def phase_grid(profile: str, seed: int, backend: str = "numpy", device: str = "auto") -> dict:
     """Final training loss and test error over κ × ρ × seeds, both settings: arrays (2, K, R, S)."""
-    size = SIZES[profile]
+    size = _sizes(profile)
     kappas = np.array(size["grid_kappas"])
     final = {"loss": [], "test_error": [], "train_error": []}
     for name in SETTINGS:
@@ -111,8 +119,8 @@ def phase_grid(profile: str, seed: int, backend: str = "numpy", device: str = "a
         for key, values in final.items():
             values.append(np.stack([run[key][-1] for run in runs]))
     return {key: np.stack(values) for key, values in final.items()} | {
-        "kappas": kappas, "rhos": np.array(size["grid_rhos"]), "n": np.array(SIZES[profile]["n"]),
-        "d": np.array(SIZES[profile]["d"]), "m": np.array(SIZES[profile]["m"])}
+        "kappas": kappas, "rhos": np.array(size["grid_rhos"]), "n": np.array(size["n"]),
+        "d": np.array(size["d"]), "m": np.array(size["m"])}
 
 
 def crossings(mean_error, kappas, level: float = CROSSING_LEVEL) -> np.ndarray:
