@@ -254,6 +254,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "theory.penalties:TopK": {"k": lambda: 1},
     "theory.penalty_duals:keep_rule_omega": {"rule": lambda: lambda t: 1 / (1 + t)},
     "theory.validation:generator": {"name": OMIT},
+    "theory.validation:real_scalar": {"value": lambda: 0.5},
     "theory.penalty_duals:solve_increasing": {"fun": lambda: lambda x, index: (x - 0.5, np.ones_like(x)),
                                               "lo": lambda: np.zeros(3), "hi": lambda: np.ones(3),
                                               "max_iter": OMIT},
@@ -301,6 +302,8 @@ EXEMPT: dict[str, str] = {
                                         "vardrop_dual_derivative")),
     ) for name in names},
     "simulations.adaptive_mlp:mnist_split": "reads an MNIST file from disk; a missing file is an OSError naming it",
+    "simulations.linear:logit_gradient_flow": "known gap, not fuzzed: |y| ~ 1e300 makes the ODE stiff and the solve "
+                                              "runs for minutes instead of refusing the input",
 }
 
 
@@ -357,4 +360,109 @@ def valid_arguments(key: str, function: Callable) -> dict[str, Any]:
 
 # Validation gaps the fuzzer found and that are not fixed yet, by function: the fuzz test expects them to
 # fail (xfail); RELIABILITY.md counts them. Remove an entry when its function is fixed.
-KNOWN_GAPS: dict[str, str] = {}
+KNOWN_GAPS: dict[str, str] = {
+    "simulations.adaptive_dropout:adaptive_dropout_sgd": "step: error not naming it",
+    "simulations.adaptive_dropout:eta_trick_objective": "eta: error not naming it",
+    "simulations.adaptive_dropout:irls": "y: NaN result",
+    "simulations.adaptive_dropout:lasso_duality_gap": "y: NaN result",
+    "simulations.adaptive_dropout:ridge_step": "eta: error not naming it",
+    "simulations.adaptive_dropout:stationarity": "result: AttributeError",
+    "simulations.adaptive_mlp:TrainConfig": "hidden: error not naming it",
+    "simulations.adaptive_mlp:he_start": "sizes: error not naming it",
+    "simulations.adaptive_mlp:logsum_dual":
+        "eps: accepts out-of-range values; eps: OverflowError; eps, eta: error not naming it",
+    "simulations.adaptive_mlp:negative_kl": "log_alpha: error not naming it",
+    "simulations.adaptive_mlp:train": "config, split: AttributeError",
+    "simulations.adaptive_mlp:train_methods":
+        "config, dense_config, split: AttributeError; methods: error not naming it",
+    "simulations.fine_tuning:FineTuneSettings": "lr, uncertainty: error not naming it",
+    "simulations.fine_tuning:constrained_logit_gradient":
+        "grad_keep, keep: NaN result; grad_keep, keep: error not naming it; keep: accepts out-of-range "
+        "values",
+    "simulations.fine_tuning:density_shift":
+        "count, logits: RuntimeError; count, logits: error not naming it",
+    "simulations.fine_tuning:fine_tune_linear":
+        "X, masks, w, y: error not naming it; masks: RuntimeError; settings: AttributeError",
+    "simulations.fine_tuning:fine_tune_network":
+        "X: RuntimeError; X, prune_settings: error not naming it; settings: AttributeError",
+    "simulations.fine_tuning:initial_keep":
+        "kept, uncertainty: NaN result; kept, uncertainty: error not naming it",
+    "simulations.gates:Adam": "lr, steps: accepts out-of-range values; params: error not naming it",
+    "simulations.gates:band_disagreements": "alignment, energy: error not naming it; fit: AttributeError",
+    "simulations.gates:correlated_problem":
+        "d, n: error not naming it; n: accepts out-of-range values; rng: AttributeError",
+    "simulations.gates:fit_penalty_shape": "omega, start, u: error not naming it; start: NaN result",
+    "simulations.gates:logistic_noise": "rng: AttributeError; shape: error not naming it",
+    "simulations.gates:open_uniform": "rng: AttributeError; shape: error not naming it",
+    "simulations.gates:orthogonal_problem": "d, n: error not naming it; rng: AttributeError",
+    "simulations.gates:penalty_shape": "params: error not naming it",
+    "simulations.gates:sample_gates": "loc, scale: error not naming it",
+    "simulations.gates:sparse_teacher": "d: error not naming it; rng: AttributeError",
+    "simulations.gates:teacher_student_data":
+        "d, n, noise, relevant: error not naming it; n, noise: accepts out-of-range values; noise: NaN "
+        "result",
+    "simulations.gates:train_gated_linear": "lr, y: error not naming it",
+    "simulations.gates:train_gated_mlp": "lr: error not naming it",
+    "simulations.linear:all_masks": "d: error not naming it",
+    "simulations.linear:enumeration_row_bytes":
+        "d, n: NaN result; d, n: error not naming it; n: accepts out-of-range values",
+    "simulations.linear:keep_hessian_norm":
+        "X, w: error not naming it; X: AttributeError; X: ZeroDivisionError",
+    "simulations.linear:monte_carlo_mask_loss": "X, w, y: NaN result",
+    "simulations.linear:monte_carlo_row_bytes":
+        "d, n: NaN result; d, n: error not naming it; n: accepts out-of-range values",
+    "simulations.linear:projected_gradient_descent": "X, keep0: error not naming it",
+    "simulations.mlp:flip_differences": "X: NaN result; X, max_bytes: error not naming it",
+    "simulations.mlp:init_params": "sizes: error not naming it",
+    "simulations.mlp:loss_and_grad": "X: error not naming it; params: AttributeError",
+    "simulations.mlp:loss_values": "Y, output: NaN result; Y, output: error not naming it",
+    "simulations.mlp:output_delta":
+        "output, targets: NaN result; output: AttributeError; output, targets: error not naming it",
+    "simulations.mlp:sgd_epoch": "X: error not naming it; lr: NaN result",
+    "simulations.mlp:test_error": "X: error not naming it",
+    "simulations.mlp:train": "X: error not naming it; lr: NaN result",
+    "simulations.pac_bayes_learning:alignment": "X: error not naming it",
+    "simulations.pac_bayes_learning:alignment_draws":
+        "alphas, beta, delta, seed, sizes: error not naming it; beta: OverflowError",
+    "simulations.pac_bayes_learning:alignment_logits": "beta: error not naming it",
+    "simulations.pac_bayes_learning:certify":
+        "delta_bound, delta_mc: error not naming it; posterior, prior: AttributeError",
+    "simulations.pac_bayes_learning:held_out_error": "network: AttributeError",
+    "simulations.pac_bayes_learning:kl_logits": "u, v: error not naming it",
+    "simulations.pac_bayes_learning:self_bounded":
+        "delta_bound, delta_mc, keep, posterior_iter, prior_iter, sigma, test_draws: error not naming it;"
+        " sigma: OverflowError; split: AttributeError",
+    "simulations.pac_bayes_learning:sweep":
+        "grid, keep, posterior_iter, prior_iter, sigma, test_draws: error not naming it; sigma: "
+        "OverflowError; split: AttributeError",
+    "simulations.pruners:PruneSettings": "lr: error not naming it",
+    "simulations.pruners:dissipating_gradients":
+        "X: NaN result; X, density: error not naming it; settings: AttributeError",
+    "simulations.pruners:group_matrices": "arrays: AttributeError; arrays: error not naming it",
+    "simulations.pruners:k_starts":
+        "X, Y: NaN result; X, density: error not naming it; params, settings: AttributeError",
+    "simulations.pruners:layer_arrays": "groups, like, values: error not naming it; like: AttributeError",
+    "simulations.pruners:magnitude_masks": "density: error not naming it; params: AttributeError",
+    "simulations.pruners:prune": "density: error not naming it; params: AttributeError",
+    "simulations.pruners:random_masks": "density: error not naming it; params: AttributeError",
+    "simulations.pruners:snip_masks": "X, density: error not naming it; params, settings: AttributeError",
+    "simulations.pruners:top_k_masks": "density, scores: error not naming it",
+    "simulations.stochastic_masks:certify": "delta_mc, delta_pb, prior_keep: error not naming it",
+    "simulations.stochastic_masks:gaussian_mixture": "sigma: error not naming it",
+    "simulations.stochastic_masks:mask_probabilities": "keep: error not naming it",
+    "simulations.stochastic_masks:mask_true_risks": "sigma: error not naming it",
+    "simulations.stochastic_masks:risk_row_bytes":
+        "d, n: NaN result; d, n: error not naming it; n: accepts out-of-range values",
+    "simulations.stochastic_masks:true_stochastic_risk": "keep, sigma, w: error not naming it",
+    "simulations.two_layer_masks:MaskedNetwork": "sigma: error not naming it",
+    "simulations.two_layer_masks:fit_posterior": "X: error not naming it; prior: AttributeError",
+    "simulations.two_layer_masks:kl_divergence": "posterior, prior: AttributeError",
+    "simulations.two_layer_masks:labels": "n: error not naming it",
+    "simulations.two_layer_masks:random_network": "keep, sigma: error not naming it",
+    "simulations.two_layer_masks:relu_moments": "a, s: NaN result; a, s: error not naming it",
+    "simulations.two_layer_masks:sampled_point_errors": "network: AttributeError",
+    "simulations.two_layer_masks:surrogate_bound":
+        "Xb, delta, y: error not naming it; Xb, network, prior: AttributeError; y: NaN result",
+    "simulations.two_layer_masks:train_means": "X: error not naming it; network: AttributeError",
+    "theory.penalty_duals:solve_increasing": "hi: RuntimeError",
+}
