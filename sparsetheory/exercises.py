@@ -202,6 +202,44 @@ def _g2_tol(d, expected):
     return _z() * float(moments.variance / d["n_samples"]) ** 0.5 + float(moments.error)
 
 
+# ---- family P -----------------------------------------------------------------------------------------
+
+def _p1_data() -> dict[str, Any]:
+    np = _np()
+    return {"n": 50, "d": 1000, "sigma_p": 1.5, "C": 2.0, "rho": np.array([0.0, 0.3, 0.6, 0.9])}
+
+
+def _p1_expected(d):
+    from theory.random_pruning import benign_boundary, signal_norm_for
+
+    return signal_norm_for(benign_boundary(d["rho"], d["C"]), d["n"], d["d"], d["sigma_p"])
+
+
+def _p2_data() -> dict[str, Any]:
+    np = _np()
+    return {"rho": np.array([0.0, 0.25, 0.5, 0.75, 0.95]), "width": 20}
+
+
+def _p2_expected(d):
+    from theory.random_pruning import noise_output_variance
+
+    return noise_output_variance(d["rho"], d["width"])
+
+
+def _p3_data() -> dict[str, Any]:
+    return {"rho": 0.9, "width": 5, "n_samples": 4000}
+
+
+def _p3_expected(d):
+    from theory.random_pruning import no_signal_probability
+
+    return float(no_signal_probability(d["rho"], d["width"]))
+
+
+def _p3_tol(d, expected):
+    return _z() * (expected * (1 - expected) / d["n_samples"]) ** 0.5
+
+
 _MC = f"Monte Carlo: z·se, z at false-failure rate {FALSE_FAILURE_RATE:g}, se exact for the stated sample size"
 
 EXERCISES: dict[str, Exercise] = {e.id: e for e in (
@@ -234,6 +272,17 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in (
     Exercise("G.2", "For data('G.2'), estimate E z of the hard-concrete gate by sampling n_samples gates "
                     "z = clip(σ((ln u − ln(1−u) + ln α)/β)(ζ−γ) + γ, 0, 1).",
              _MC + " + the quadrature error of E z", _g2_data, lambda d: float(_g_moments(d).mean), _g2_tol),
+    Exercise("P.1", "For data('P.1') (n, d, σ_p, the constant C and pruning fractions ρ), compute the signal norm "
+                    "the pruned network needs for benign overfitting, ||μ|| = σ_p·(C(1 − ρ)d/n)^{1/4}, i.e. "
+                    "κ = n||μ||⁴/(σ_p⁴d) on the boundary κ = C(1 − ρ), at each ρ.",
+             "rounding bound 64·eps·max(1, |answer|)", _p1_data, _p1_expected, _rounding(64)),
+    Exercise("P.2", "For data('P.2'), compute the variance of the neuron-averaged test-noise output of m neurons "
+                    "with independent masks (units σ_p²||a||²): entries of M are Bernoulli(1 − ρ), "
+                    "E M² = 1 − ρ, E M_r M_s = (1 − ρ)², at each ρ.",
+             "rounding bound 64·eps·max(1, |answer|)", _p2_data, _p2_expected, _rounding(64)),
+    Exercise("P.3", "For data('P.3'), estimate by sampling n_samples fully random masks (entries Bernoulli(1 − ρ)) "
+                    "of the 2m neurons the probability that no neuron keeps the coordinate signal.",
+             _MC, _p3_data, _p3_expected, _p3_tol),
 )}
 
 
@@ -244,7 +293,7 @@ def _exercise(exercise_id: str) -> Exercise:
 
 
 def ids(family: str | None = None) -> list[str]:
-    """Exercise ids, all or those of one claim family ("M", "E", "B", "K", "G")."""
+    """Exercise ids, all or those of one claim family ("M", "E", "B", "K", "G", "P")."""
     return [key for key in EXERCISES if family is None or key.split(".")[0] == family]
 
 

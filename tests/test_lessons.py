@@ -11,7 +11,7 @@ import pytest
 from sparsetheory import exercises
 
 LESSONS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("[0-9][0-9]_*.py"))
-FAMILIES = {"01": "M", "02": "E", "03": "B", "04": "K", "05": "G"}
+FAMILIES = {"01": "M", "02": "E", "03": "B", "04": "K", "05": "G", "06": "P"}
 
 
 def test_one_lesson_per_family():
@@ -48,6 +48,18 @@ def test_check_rejects_a_wrong_answer(capsys, monkeypatch):
     assert "G.1: not yet — expected ≈" in out and "within tol" in out
     assert exercises.RESULTS == [("G.1", False), ("K.1", False), ("M.3", False), ("B.2", False)]
 
+
+def test_pruning_exercises_reject_the_answers_that_forget_the_mask(monkeypatch, capsys):
+    import numpy as np
+
+    monkeypatch.setattr(exercises, "RESULTS", [])
+    d = exercises.data("P.1")
+    assert not exercises.check("P.1", np.full(d["rho"].shape, d["sigma_p"] * (d["C"] * d["d"] / d["n"]) ** 0.25))
+    d = exercises.data("P.2")
+    assert not exercises.check("P.2", 1 - d["rho"])  # a single neuron's variance, no averaging
+    d = exercises.data("P.3")
+    assert not exercises.check("P.3", d["rho"] ** d["width"])  # m neurons instead of 2m
+    assert "correct" not in capsys.readouterr().out
 
 def test_check_accepts_the_package_answer_within_tolerance(capsys):
     from theory.gates import hard_concrete_prob_nonzero
