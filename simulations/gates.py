@@ -78,6 +78,9 @@ class Adam:
     first half of `steps` and decayed linearly to 0 over the second half (so the last iterates settle)."""
 
     def __init__(self, params: list[np.ndarray], lr: float, steps: int):
+        if not isinstance(params, list) or not all(isinstance(p, np.ndarray) for p in params):
+            raise TypeError(f"params must be a list of arrays updated in place, got {type(params).__name__}")
+        lr, steps = _positive_float(lr, "lr"), _positive_int(steps, "steps")
         self.params, self.lr, self.steps, self.t = params, lr, steps, 0
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]

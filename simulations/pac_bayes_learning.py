@@ -43,7 +43,7 @@ from simulations.two_layer_masks import (
 )
 from theory.pac_bayes import mc_risk_bound, mc_seeger_bound, seeger_bound
 from theory.pac_bayes_learning import DELTA_BOUND, DELTA_MC  # δ_PB, δ_MC: certificates hold w.p. ≥ 1 − 0.05
-from theory.validation import generator, real_array
+from theory.validation import generator, real_array, real_scalar
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -131,6 +131,8 @@ def certify(posterior, prior, X, y, draws: int, rng, delta_bound: float = DELTA_
 
     Returns emp_risk (L̂_N), emp_upper (kl⁻¹(L̂_N, ln(2/δ_MC)/N)), kl, n and bound (module docstring).
     """
+    delta_bound = real_scalar(delta_bound, "delta_bound", 0.0, 1.0, low_open=True, high_open=True)
+    delta_mc = real_scalar(delta_mc, "delta_mc", 0.0, 1.0, low_open=True, high_open=True)
     errors = sampled_point_errors(posterior, X, y, draws, rng)
     samples = errors.size * draws
     kl = kl_divergence(posterior, prior)

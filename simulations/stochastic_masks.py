@@ -28,7 +28,7 @@ from scipy.special import ndtr
 from simulations.linear import all_masks as mask_table
 from simulations.memory import rows_per_chunk
 from theory.pac_bayes import kl_product_bernoulli, mc_risk_bound, seeger_bound
-from theory.validation import design_and_labels, generator, keep_probabilities, real_array
+from theory.validation import design_and_labels, generator, keep_probabilities, real_array, real_scalar
 
 MAX_ENUMERATION_D = 20
 
@@ -165,8 +165,7 @@ def gaussian_mixture(n: int, mean, sigma: float, rng) -> tuple[np.ndarray, np.nd
     """n samples (X n×d, y) with y uniform on {−1, +1} and x | y ~ N(y·mean, sigma²·I)."""
     n = _positive_int(n, "n")
     mean = real_array(mean, "mean", 1)
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    sigma = real_scalar(sigma, "sigma", 0.0, low_open=True)
     rng = generator(rng)
     y = rng.choice(np.array([-1.0, 1.0]), size=n)
     X = y[:, None] * mean + sigma * rng.standard_normal((n, mean.size))
@@ -179,8 +178,7 @@ def mask_true_risks(w, masks, mean, sigma: float) -> np.ndarray:
     mean = real_array(mean, "mean", 1)
     if mean.shape != w.shape:
         raise ValueError(f"mean must have the shape of w {w.shape}, got {mean.shape}")
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    sigma = real_scalar(sigma, "sigma", 0.0, low_open=True)
     effective = _masks(masks, w.size) * w
     norm = np.linalg.norm(effective, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -220,7 +218,10 @@ def certify(X, y, w, keep, prior_keep, n_masks: int, delta_pb: float, delta_mc: 
     X, y, w = _classification(X, y, w)
     d = X.shape[1]
     keep = keep_probabilities(keep, d, allow_zero=True)
-    divergence = float(kl_product_bernoulli(keep, keep_probabilities(prior_keep, d, allow_zero=True)))
+    prior_keep = keep_probabilities(prior_keep, d, allow_zero=True, name="prior_keep")
+    delta_pb = real_scalar(delta_pb, "delta_pb", 0.0, 1.0, low_open=True, high_open=True)
+    delta_mc = real_scalar(delta_mc, "delta_mc", 0.0, 1.0, low_open=True, high_open=True)
+    divergence = float(kl_product_bernoulli(keep, prior_keep))
     emp_risk_mc, _ = mc_empirical_risk(X, y, w, keep, n_masks, rng)
     mc_upper = float(mc_risk_bound(emp_risk_mc, n_masks, delta_mc))
     bound = float(seeger_bound(mc_upper, divergence, X.shape[0], delta_pb)) if np.isfinite(divergence) else 1.0

@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from simulations.memory import rows_per_chunk
 from theory.pac_bayes import complexity, kl_gaussian_diag, kl_product_bernoulli, quadratic_bound
-from theory.validation import generator, real_array
+from theory.validation import generator, real_array, real_scalar
 
 LOGIT_LIMIT = 8.0  # keep probabilities stay in [sigmoid(−8), sigmoid(8)] = [3.4e-4, 1 − 3.4e-4]
 FAST_CHUNK_BYTES = 2**27  # larger chunks of (point, draw, unit, input) masks only add page faults
@@ -54,6 +54,12 @@ def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _network(value, name: str) -> MaskedNetwork:
+    if not isinstance(value, MaskedNetwork):
+        raise TypeError(f"{name} must be a MaskedNetwork, got {type(value).__name__}")
+    return value
 
 
 def _confidence(delta) -> float:
@@ -71,6 +77,7 @@ def with_bias(X) -> np.ndarray:
 def labels(y, n: int) -> np.ndarray:
     """Validate binary labels y ∈ {−1, +1}^n."""
     y = real_array(y, "y", 1)
+    n = _positive_int(n, "n")
     if y.shape[0] != n:
         raise ValueError(f"y must have n = {n} entries (rows of X), got {y.shape[0]}")
     if not np.all(np.abs(y) == 1):
@@ -97,9 +104,7 @@ class MaskedNetwork:
             raise ValueError(f"v must have h = {logits.shape[0]} entries (rows of logits), got {v.shape[0]}")
         if np.any(np.abs(logits) > LOGIT_LIMIT):
             raise ValueError(f"logits must lie in [−{LOGIT_LIMIT}, {LOGIT_LIMIT}]")
-        sigma = float(self.sigma)
-        if not np.isfinite(sigma) or sigma < 0:
-            raise ValueError(f"sigma must be finite and ≥ 0, got {self.sigma!r}")
+        sigma = real_scalar(self.sigma, "sigma", 0.0)
         for name, value in (("logits", logits), ("mean", mean), ("v", v), ("sigma", sigma)):
             object.__setattr__(self, name, value)
 
@@ -121,8 +126,7 @@ def random_network(rng, d: int, width: int, keep: float, sigma: float) -> Masked
     """A data-free law: μ ~ N(0, 2/D) (He initialisation), uniform keep, v = ±1/√h with random signs."""
     rng = generator(rng)
     d, width = _positive_int(d, "d"), _positive_int(width, "width")
-    if not 0 < keep < 1:
-        raise ValueError(f"keep must lie in (0, 1), got {keep!r}")
+    keep = real_scalar(keep, "keep", 0.0, 1.0, low_open=True, high_open=True)
     logit = float(np.log(keep) - np.log1p(-keep))
     mean = rng.standard_normal((width, d + 1)) * np.sqrt(2 / (d + 1))
     v = rng.choice((-1.0, 1.0), width) / np.sqrt(width)
@@ -131,6 +135,7 @@ def random_network(rng, d: int, width: int, keep: float, sigma: float) -> Masked
 
 def kl_divergence(posterior: MaskedNetwork, prior: MaskedNetwork) -> float:
     """KL(Q‖P) = Σ kl(p‖q) + Σ (μ − μ^P)²/(2σ²); infinite when σ = 0 and the means differ."""
+    posterior, prior = _network(posterior, "posterior"), _network(prior, "prior")
     if posterior.logits.shape != prior.logits.shape or posterior.sigma != prior.sigma or \
             not np.array_equal(posterior.v, prior.v):
         raise ValueError("posterior and prior must share the shape, sigma and second layer v")
@@ -144,6 +149,7 @@ def kl_divergence(posterior: MaskedNetwork, prior: MaskedNetwork) -> float:
 
 
 def _data(network: MaskedNetwork, X, y) -> tuple[np.ndarray, np.ndarray]:
+    _network(network, "network")
     Xb = with_bias(X)
     if Xb.shape[1] != network.inputs:
         raise ValueError(f"X must have d = {network.inputs - 1} columns, got {Xb.shape[1] - 1}")
@@ -263,6 +269,7 @@ def surrogate_bound(network: MaskedNetwork, prior: MaskedNetwork, Xb: np.ndarray
     ∂J/∂KL = (∂J/∂c)/n. Returns the gradient flattened as (u, μ) or (u) in C order.
     """
     n = Xb.shape[0]
+    network, prior = _network(network, "network"), _network(prior, "prior")
     risk, d_keep, d_mean = _risk_partials(network, Xb, y, "probit")
     kl = kl_divergence(network, prior)
     value = float(quadratic_bound(risk, kl, n, delta))
@@ -306,7 +313,7 @@ def fit_posterior(prior: MaskedNetwork, X, y, *, learn_mean: bool, max_iter: int
                   delta: float = 0.025) -> Fit:
     """Minimise J over the keep logits (and the means if `learn_mean`) by L-BFGS-B from the prior,
     with the box |u| ≤ LOGIT_LIMIT. J is deterministic (moment matching, no sampled noise)."""
-    Xb, y = _data(prior, X, y)
+    Xb, y = _data(_network(prior, "prior"), X, y)
     delta = _confidence(delta)
     if learn_mean and prior.sigma == 0:
         raise ValueError("learn_mean needs sigma > 0 (with sigma = 0 a moved mean has infinite KL)")

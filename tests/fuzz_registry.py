@@ -256,6 +256,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "theory.penalty_duals:keep_rule_omega": {"rule": lambda: lambda t: 1 / (1 + t)},
     "theory.validation:generator": {"name": OMIT},
     "theory.validation:real_scalar": {"value": lambda: 0.5},
+    "theory.validation:keep_probabilities": {"name": OMIT},
     "theory.penalty_duals:solve_increasing": {"fun": lambda: lambda x, index: (x - 0.5, np.ones_like(x)),
                                               "lo": lambda: np.zeros(3), "hi": lambda: np.ones(3),
                                               "max_iter": OMIT},
@@ -393,7 +394,6 @@ KNOWN_GAPS: dict[str, str] = {
         "X: RuntimeError; X, prune_settings: error not naming it; settings: AttributeError",
     "simulations.fine_tuning:initial_keep":
         "kept, uncertainty: NaN result; kept, uncertainty: error not naming it",
-    "simulations.gates:Adam": "lr, steps: accepts out-of-range values; params: error not naming it",
     "simulations.gates:band_disagreements": "alignment, energy: error not naming it; fit: AttributeError",
     "simulations.gates:correlated_problem":
         "d, n: error not naming it; n: accepts out-of-range values; rng: AttributeError",
@@ -431,16 +431,15 @@ KNOWN_GAPS: dict[str, str] = {
     "simulations.pac_bayes_learning:alignment_draws":
         "alphas, beta, delta, seed, sizes: error not naming it; beta: OverflowError",
     "simulations.pac_bayes_learning:alignment_logits": "beta: error not naming it",
-    "simulations.pac_bayes_learning:certify":
-        "delta_bound, delta_mc: error not naming it; posterior, prior: AttributeError",
-    "simulations.pac_bayes_learning:held_out_error": "network: AttributeError",
+    "simulations.pac_bayes_learning:certify": "X, posterior: error not naming it",
+    "simulations.pac_bayes_learning:held_out_error": "X: error not naming it",
     "simulations.pac_bayes_learning:kl_logits": "u, v: error not naming it",
     "simulations.pac_bayes_learning:self_bounded":
-        "delta_bound, delta_mc, keep, posterior_iter, prior_iter, sigma, test_draws: error not naming it;"
-        " sigma: OverflowError; split: AttributeError",
+        "delta_bound, posterior_iter, prior_iter, test_draws: error not naming it; sigma: OverflowError; "
+        "split: AttributeError",
     "simulations.pac_bayes_learning:sweep":
-        "grid, keep, posterior_iter, prior_iter, sigma, test_draws: error not naming it; sigma: "
-        "OverflowError; split: AttributeError",
+        "grid, posterior_iter, prior_iter, test_draws: error not naming it; sigma: OverflowError; split: "
+        "AttributeError",
     "simulations.pruners:PruneSettings": "lr: error not naming it",
     "simulations.pruners:dissipating_gradients":
         "X: NaN result; X, density: error not naming it; settings: AttributeError",
@@ -453,22 +452,15 @@ KNOWN_GAPS: dict[str, str] = {
     "simulations.pruners:random_masks": "density: error not naming it; params: AttributeError",
     "simulations.pruners:snip_masks": "X, density: error not naming it; params, settings: AttributeError",
     "simulations.pruners:top_k_masks": "density, scores: error not naming it",
-    "simulations.stochastic_masks:certify": "delta_mc, delta_pb, prior_keep: error not naming it",
-    "simulations.stochastic_masks:gaussian_mixture": "sigma: error not naming it",
     "simulations.stochastic_masks:mask_probabilities": "keep: error not naming it",
-    "simulations.stochastic_masks:mask_true_risks": "sigma: error not naming it",
     "simulations.stochastic_masks:risk_row_bytes":
         "d, n: NaN result; d, n: error not naming it; n: accepts out-of-range values",
-    "simulations.stochastic_masks:true_stochastic_risk": "keep, sigma, w: error not naming it",
-    "simulations.two_layer_masks:MaskedNetwork": "sigma: error not naming it",
-    "simulations.two_layer_masks:fit_posterior": "X: error not naming it; prior: AttributeError",
-    "simulations.two_layer_masks:kl_divergence": "posterior, prior: AttributeError",
-    "simulations.two_layer_masks:labels": "n: error not naming it",
-    "simulations.two_layer_masks:random_network": "keep, sigma: error not naming it",
+    "simulations.stochastic_masks:true_stochastic_risk": "keep, w: error not naming it",
+    "simulations.two_layer_masks:fit_posterior": "X: error not naming it",
     "simulations.two_layer_masks:relu_moments": "a, s: NaN result; a, s: error not naming it",
-    "simulations.two_layer_masks:sampled_point_errors": "network: AttributeError",
+    "simulations.two_layer_masks:sampled_point_errors": "X: error not naming it",
     "simulations.two_layer_masks:surrogate_bound":
-        "Xb, delta, y: error not naming it; Xb, network, prior: AttributeError; y: NaN result",
-    "simulations.two_layer_masks:train_means": "X: error not naming it; network: AttributeError",
+        "Xb, delta, y: error not naming it; Xb: AttributeError; y: NaN result",
+    "simulations.two_layer_masks:train_means": "X: error not naming it",
     "theory.penalty_duals:solve_increasing": "hi: RuntimeError",
 }

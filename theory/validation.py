@@ -52,25 +52,25 @@ def linear_problem(X, y, w, names: tuple[str, str, str] = ("X", "y", "w")
     return X, y, w
 
 
-def keep_probabilities(keep, d: int, *, allow_zero: bool) -> np.ndarray:
-    """Keep probabilities as a length-d array; scalar keep is broadcast.
+def keep_probabilities(keep, d: int, *, allow_zero: bool, name: str = "keep") -> np.ndarray:
+    """Keep probabilities as a length-d array; scalar keep is broadcast; `name` is the caller's argument name.
 
     Valid range: [0, 1] when `allow_zero`, else (0, 1].
     """
     if np.iscomplexobj(keep):
-        raise TypeError("keep must be real, got a complex value")
+        raise TypeError(f"{name} must be real, got a complex value")
     try:
         keep = np.asarray(keep, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError("keep must be a number or an array of numbers") from None
+        raise TypeError(f"{name} must be a number or an array of numbers") from None
     if keep.ndim > 1 or (keep.ndim == 1 and keep.shape[0] != d):
-        raise ValueError(f"keep must be a scalar or have d = {d} entries, got shape {keep.shape}")
+        raise ValueError(f"{name} must be a scalar or have d = {d} entries, got shape {keep.shape}")
     if not np.all(np.isfinite(keep)):
-        raise ValueError("keep must be finite (found NaN or inf)")
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
     low_ok = keep >= 0 if allow_zero else keep > 0
     if not np.all(low_ok & (keep <= 1)):
         valid = "[0, 1]" if allow_zero else "(0, 1]"
-        raise ValueError(f"keep must lie in {valid}, got values in [{keep.min()}, {keep.max()}]")
+        raise ValueError(f"{name} must lie in {valid}, got values in [{keep.min()}, {keep.max()}]")
     return np.broadcast_to(keep, (d,)).copy()
 
 
