@@ -218,6 +218,15 @@ def cmd_list(_args) -> int:
     return 0
 
 
+def _forget_interrupt() -> None:
+    """Clear CPython's flag of an unhandled Ctrl-C: an interrupt that arrives while a C extension runs
+    Python source (numpy and scipy do on import) leaves it set even once caught here, and the interpreter
+    would then end with status −2 instead of 130. Running any code through PyRun_* resets it."""
+    import ctypes
+
+    ctypes.pythonapi.PyRun_SimpleString(b"pass")
+
+
 COMMANDS = {"verify": cmd_verify, "figures": cmd_figures, "paper": cmd_paper, "derive": cmd_derive,
             "list": cmd_list}
 
@@ -237,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sparsetheory: interrupted; finished results are saved and a rerun resumes "
               "(verify: --resume)", file=sys.stderr)
+        _forget_interrupt()
         return 130
     except OSError as exc:  # e.g. an unwritable SPARSETHEORY_ROOT or a full disk
         print(f"sparsetheory: error: {exc}", file=sys.stderr)
