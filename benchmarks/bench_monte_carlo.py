@@ -93,7 +93,8 @@ def main(argv=None) -> int:
     mc_rate = flops / mc_min / 1e9
     ratio = mc_rate / matmul_rate
     speedup = loop_scaled / mc_min
-    predicted_mib = (samples * d * (8 + 1 + 8) + 2 * samples * n * 8) / 2**20  # uniforms, mask, weights, product, residual
+    unchunked_mib = samples * monte_carlo_row_bytes(d, n) / 2**20
+    chunk_mib = chunk * monte_carlo_row_bytes(d, n) / 2**20
 
     print(f"monte_carlo_mask_loss benchmark: n = {n}, d = {d}, samples = {samples}, keep = {args.keep}, "
           f"repeats = {args.repeats} (times: min, median)")
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
          f"target >= {TARGET_SPEEDUP_OVER_LOOP:g}: {'met' if speedup >= TARGET_SPEEDUP_OVER_LOOP else 'NOT met'}"),
         ("(d) peak RSS after set-up", "", "", f"{rss_setup:.0f} MiB", ""),
         ("    peak RSS after (b)", "", "", f"{rss_after_mc:.0f} MiB",
-         f"(b) intermediates ~ {predicted_mib:.0f} MiB predicted"),
+         f"chunks of {chunk} masks: <= {chunk_mib:.0f} MiB (unchunked {unchunked_mib:.0f} MiB)"),
         ("    peak RSS at the end", "", "", f"{rss_end:.0f} MiB", ""),
     ]
     header = ("measure", "work", "time", "rate / value", "note")
