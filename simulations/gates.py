@@ -31,7 +31,7 @@ from theory.gates import (
     orthogonal_gate_support,
 )
 from theory.penalties import get_penalty
-from theory.validation import design_and_labels, generator, real_array
+from theory.validation import design_and_labels, generator, real_array, real_scalar
 
 SIGNAL = (1.0, 2.0)  # |w*_j| on the support of the regression teachers
 ADAM = (0.9, 0.999, 1e-8)
@@ -152,6 +152,7 @@ def train_gated_linear(X, y, lams, rng=None, *, steps: int = 2000, n_gate_sample
 
 def sparse_teacher(rng, d: int) -> np.ndarray:
     """w* with max(1, d/8) non-zeros of magnitude U(SIGNAL) and random signs at random positions."""
+    rng, d = generator(rng), _positive_int(d, "d")
     teacher = np.zeros(d)
     support = rng.choice(d, size=max(1, d // 8), replace=False)
     teacher[support] = rng.uniform(*SIGNAL, support.size) * rng.choice((-1.0, 1.0), support.size)
@@ -160,6 +161,7 @@ def sparse_teacher(rng, d: int) -> np.ndarray:
 
 def orthogonal_problem(rng, n: int, d: int):
     """X with XᵀX = nI (e_j = 1), a `sparse_teacher` w* and y = Xw* + N(0, 1)."""
+    rng, n, d = generator(rng), _positive_int(n, "n"), _positive_int(d, "d")
     q, _ = np.linalg.qr(rng.standard_normal((n, d)))
     X = np.sqrt(n) * q
     teacher = sparse_teacher(rng, d)
@@ -168,6 +170,8 @@ def orthogonal_problem(rng, n: int, d: int):
 
 def correlated_problem(rng, n: int, d: int, correlation: float = 0.3):
     """Equicorrelated Gaussian rows, a `sparse_teacher` w* and y = Xw* + N(0, 1)."""
+    rng, n, d = generator(rng), _positive_int(n, "n"), _positive_int(d, "d")
+    correlation = real_scalar(correlation, "correlation", 0.0, 1.0)
     shared = rng.standard_normal((n, 1))
     X = np.sqrt(1 - correlation) * rng.standard_normal((n, d)) + np.sqrt(correlation) * shared
     teacher = sparse_teacher(rng, d)
@@ -266,7 +270,8 @@ def teacher_student_data(rng, n: int, d: int, relevant: int, noise: float = 0.1)
     a_j = ±U(1, 2), so every input of S carries variance ≥ Var tanh(1.5N) ≈ 0.6 and the pair (s, t), the
     first two of S, interacts. Returns (X, y, support) with support a boolean mask of S.
     """
-    rng = generator(rng)
+    rng, n, d = generator(rng), _positive_int(n, "n"), _positive_int(d, "d")
+    relevant, noise = _positive_int(relevant, "relevant"), real_scalar(noise, "noise", 0.0)
     if not 2 <= relevant <= d:
         raise ValueError(f"relevant must lie in [2, d = {d}], got {relevant}")
     support = np.zeros(d, dtype=bool)

@@ -164,8 +164,17 @@ def self_bounded(split: Split, rng, *, alpha: float, keep: float, sigma: float, 
     objective at the start (the prior) and end; and prior_bound, prior_emp_risk, prior_test_error: the certificate and test error of the
     prior itself (posterior = prior, KL = 0), each at the same confidence.
     """
+    if not isinstance(split, Split):
+        raise TypeError(f"split must be a simulations.pac_bayes_learning.Split, got {type(split).__name__}")
     rng = generator(rng)
     alpha = _fraction(alpha, "alpha")
+    keep = real_scalar(keep, "keep", 0.0, 1.0, low_open=True, high_open=True)
+    sigma = real_scalar(sigma, "sigma", 0.0)
+    for name, count in (("width", width), ("prior_iter", prior_iter), ("posterior_iter", posterior_iter),
+                        ("draws", draws), ("test_draws", test_draws)):
+        _positive_int(count, name)
+    for name, delta in (("delta_bound", delta_bound), ("delta_mc", delta_mc)):
+        real_scalar(delta, name, 0.0, 1.0, low_open=True, high_open=True)
     n_prior = int(alpha * len(split.y_train))
     if len(split.y_train) - n_prior < 1:
         raise ValueError("alpha leaves no points for the bound set")

@@ -395,18 +395,11 @@ KNOWN_GAPS: dict[str, str] = {
     "simulations.fine_tuning:initial_keep":
         "kept, uncertainty: NaN result; kept, uncertainty: error not naming it",
     "simulations.gates:band_disagreements": "alignment, energy: error not naming it; fit: AttributeError",
-    "simulations.gates:correlated_problem":
-        "d, n: error not naming it; n: accepts out-of-range values; rng: AttributeError",
     "simulations.gates:fit_penalty_shape": "omega, start, u: error not naming it; start: NaN result",
     "simulations.gates:logistic_noise": "rng: AttributeError; shape: error not naming it",
     "simulations.gates:open_uniform": "rng: AttributeError; shape: error not naming it",
-    "simulations.gates:orthogonal_problem": "d, n: error not naming it; rng: AttributeError",
     "simulations.gates:penalty_shape": "params: error not naming it",
     "simulations.gates:sample_gates": "loc, scale: error not naming it",
-    "simulations.gates:sparse_teacher": "d: error not naming it; rng: AttributeError",
-    "simulations.gates:teacher_student_data":
-        "d, n, noise, relevant: error not naming it; n, noise: accepts out-of-range values; noise: NaN "
-        "result",
     "simulations.gates:train_gated_linear": "lr, y: error not naming it",
     "simulations.gates:train_gated_mlp": "lr: error not naming it",
     "simulations.linear:all_masks": "d: error not naming it",
@@ -434,12 +427,8 @@ KNOWN_GAPS: dict[str, str] = {
     "simulations.pac_bayes_learning:certify": "X, posterior: error not naming it",
     "simulations.pac_bayes_learning:held_out_error": "X: error not naming it",
     "simulations.pac_bayes_learning:kl_logits": "u, v: error not naming it",
-    "simulations.pac_bayes_learning:self_bounded":
-        "delta_bound, posterior_iter, prior_iter, test_draws: error not naming it; sigma: OverflowError; "
-        "split: AttributeError",
-    "simulations.pac_bayes_learning:sweep":
-        "grid, posterior_iter, prior_iter, test_draws: error not naming it; sigma: OverflowError; split: "
-        "AttributeError",
+    "simulations.pac_bayes_learning:self_bounded": "sigma: OverflowError",
+    "simulations.pac_bayes_learning:sweep": "grid: error not naming it; sigma: OverflowError",
     "simulations.pruners:PruneSettings": "lr: error not naming it",
     "simulations.pruners:dissipating_gradients":
         "X: NaN result; X, density: error not naming it; settings: AttributeError",
