@@ -20,7 +20,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from tests import fuzz_registry as registry
+import fuzz_registry as registry
 
 CALLABLES = registry.all_callables()
 FUZZED = {key: function for key, function in CALLABLES.items() if key not in registry.EXEMPT}
