@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
-from typing import Any
 
 import numpy as np
 import pytest
