@@ -31,7 +31,7 @@ from scipy.special import expit, logit
 from simulations import mlp
 from simulations.pruners import PruneSettings, group_matrices, layer_arrays
 from theory.masks import expected_mask_loss_grad
-from theory.validation import generator
+from theory.validation import generator, real_array, real_scalar, real_values
 
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -53,17 +53,23 @@ class FineTuneSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
-        if not (np.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
+        real_scalar(self.lr, "lr", 0.0, low_open=True)
+        real_scalar(self.uncertainty, "uncertainty")
         if not 0 < self.uncertainty < 1:
             raise ValueError(f"uncertainty must lie in (0, 1), got {self.uncertainty!r}")
+
+
+def _check_settings(settings) -> None:
+    if not isinstance(settings, FineTuneSettings):
+        raise TypeError(f"settings must be a FineTuneSettings, got {type(settings).__name__}")
 
 
 def initial_keep(kept: np.ndarray, uncertainty: float) -> np.ndarray:
     """p = 1 − ε where kept, εk/(N − k) elsewhere, per row of the (B, N) 0/1 matrix `kept`: Σ_j p_j = k.
 
     εk/(N − k) < 1 − ε ⟺ ε < 1 − k/N: pruned weights start below kept ones."""
-    kept = np.asarray(kept, dtype=np.float64)
+    kept = real_array(kept, "kept", 2)
+    uncertainty = real_scalar(uncertainty, "uncertainty", 0.0, 1.0, low_open=True, high_open=True)
     count = kept.sum(axis=1, keepdims=True)
     if np.any(count < 1) or np.any(count >= kept.shape[1]):
         raise ValueError("each group must keep at least one and prune at least one weight")
@@ -78,8 +84,11 @@ def density_shift(logits: np.ndarray, count: np.ndarray) -> np.ndarray:
 
     The root lies in [logit(k/N) − max u, logit(k/N) − min u], where every σ is ≤ resp. ≥ k/N.
     """
-    logits = np.asarray(logits, dtype=np.float64)
-    count = np.broadcast_to(np.asarray(count, dtype=np.float64), (logits.shape[0],))
+    logits = real_array(logits, "logits", 2)
+    count = real_values(count, "count")
+    if count.shape not in ((), (logits.shape[0],)):
+        raise ValueError(f"count must be a scalar or have B = {logits.shape[0]} entries, got shape {count.shape}")
+    count = np.broadcast_to(count, (logits.shape[0],))
     if np.any(count <= 0) or np.any(count >= logits.shape[1]):
         raise ValueError(f"count must lie strictly between 0 and N = {logits.shape[1]}")
     base = logit(count / logits.shape[1])
@@ -103,6 +112,9 @@ def density_shift(logits: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 def constrained_logit_gradient(keep: np.ndarray, grad_keep: np.ndarray) -> np.ndarray:
     """∂F/∂u_j = s_j g_j − s_j(Σ_i s_i g_i)/(Σ_i s_i) per row, s = p(1 − p), g = ∇_p F (module docstring)."""
+    keep, grad_keep = real_array(keep, "keep", 2), real_array(grad_keep, "grad_keep", 2)
+    if np.any((keep <= 0) | (keep >= 1)) or keep.shape != grad_keep.shape:
+        raise ValueError(f"keep must lie in (0, 1) and grad_keep have its shape {keep.shape}, got {grad_keep.shape}")
     slope = keep * (1 - keep)
     weighted = slope * grad_keep
     return weighted - slope * weighted.sum(axis=1, keepdims=True) / slope.sum(axis=1, keepdims=True)
@@ -130,7 +142,8 @@ def fine_tune_linear(X, y, w, masks, settings: FineTuneSettings) -> np.ndarray:
     """Keep probabilities (B, d) for B linear models L(w) = (1/n)||y − Xw||², one group of d weights each,
     with the exact gradient of E_m L(m⊙w) (theory.masks). X: (B, n, d), y: (B, n), w and the baseline
     0/1 masks: (B, d)."""
-    X, y, w, kept = (np.asarray(a, dtype=np.float64) for a in (X, y, w, masks))
+    X, y, w, kept = (real_values(a, name) for a, name in ((X, "X"), (y, "y"), (w, "w"), (masks, "masks")))
+    _check_settings(settings)
     if X.ndim != 3 or y.shape != X.shape[:2] or w.shape != (X.shape[0], X.shape[2]) or kept.shape != w.shape:
         raise ValueError(f"X, y, w, masks must have shapes (B, n, d), (B, n), (B, d), (B, d); got "
                          f"{X.shape}, {y.shape}, {w.shape}, {kept.shape}")
@@ -145,6 +158,9 @@ def fine_tune_network(params: mlp.Params, masks, X, Y, loss: str, settings: Fine
                       prune_settings: PruneSettings, rng) -> list[np.ndarray]:
     """Keep probabilities per layer (ones on layers that are not prunable) for B networks with fixed
     weights, from baseline `masks`, with the flip-difference estimator on minibatches (module docstring)."""
+    _check_settings(settings)
+    if not isinstance(prune_settings, PruneSettings):
+        raise TypeError(f"prune_settings must be a PruneSettings, got {type(prune_settings).__name__}")
     rng = generator(rng)
     masks = mlp.check_masks(params, masks)
     groups = group_matrices(masks, prune_settings)

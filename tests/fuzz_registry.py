@@ -382,18 +382,10 @@ KNOWN_GAPS: dict[str, str] = {
     "simulations.adaptive_mlp:train": "config, split: AttributeError",
     "simulations.adaptive_mlp:train_methods":
         "config, dense_config, split: AttributeError; methods: error not naming it",
-    "simulations.fine_tuning:FineTuneSettings": "lr, uncertainty: error not naming it",
-    "simulations.fine_tuning:constrained_logit_gradient":
-        "grad_keep, keep: NaN result; grad_keep, keep: error not naming it; keep: accepts out-of-range "
-        "values",
-    "simulations.fine_tuning:density_shift":
-        "count, logits: RuntimeError; count, logits: error not naming it",
-    "simulations.fine_tuning:fine_tune_linear":
-        "X, masks, w, y: error not naming it; masks: RuntimeError; settings: AttributeError",
-    "simulations.fine_tuning:fine_tune_network":
-        "X: RuntimeError; X, prune_settings: error not naming it; settings: AttributeError",
-    "simulations.fine_tuning:initial_keep":
-        "kept, uncertainty: NaN result; kept, uncertainty: error not naming it",
+    "simulations.fine_tuning:density_shift": "logits: error not naming it",
+    "simulations.fine_tuning:fine_tune_linear": "masks: error not naming it",
+    "simulations.fine_tuning:fine_tune_network": "X: error not naming it",
+    "simulations.fine_tuning:initial_keep": "kept: error not naming it",
     "simulations.gates:band_disagreements": "alignment, energy: error not naming it; fit: AttributeError",
     "simulations.gates:fit_penalty_shape": "omega, start, u: error not naming it; start: NaN result",
     "simulations.gates:logistic_noise": "rng: AttributeError; shape: error not naming it",
